@@ -1,0 +1,67 @@
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/service-error-classification';
+import { ConfigurationError, TransientAwsError } from './errors';
+
+type SdkErrorLike = Error & {
+  $metadata?: { httpStatusCode?: number };
+  code?: string;
+};
+
+const ACCESS_DENIED_NAMES = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'Forbidden',
+  'UnauthorizedOperation',
+  'UnrecognizedClientException',
+]);
+
+/** No credentials at all: the function runs without a role, or locally without AWS access. */
+const MISSING_CREDENTIALS_NAMES = new Set(['CredentialsProviderError']);
+
+const isErrorLike = (error: unknown): error is SdkErrorLike => error instanceof Error;
+
+/** The HTTP status an SDK error carries, if any. */
+export const httpStatusOf = (error: unknown): number | undefined =>
+  isErrorLike(error) ? error.$metadata?.httpStatusCode : undefined;
+
+/** Throttling, 5xx, timeouts and network failures: worth retrying later. */
+export const isTransientAwsError = (error: unknown): boolean => {
+  if (!isErrorLike(error)) return false;
+  // The classifiers read optional fields and tolerate plain errors; they are typed for SdkError.
+  const sdkError = error as Parameters<typeof isTransientError>[0];
+  return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError);
+};
+
+export const isAccessDeniedError = (error: unknown): boolean =>
+  isErrorLike(error) &&
+  (ACCESS_DENIED_NAMES.has(error.name) ||
+    MISSING_CREDENTIALS_NAMES.has(error.name) ||
+    httpStatusOf(error) === 403);
+
+/**
+ * Maps an AWS SDK failure to the name the state machines act on: transient failures become
+ * `TransientAwsError` (retried), access denied becomes `ConfigurationError` (fail fast, an IAM
+ * problem or no credentials), anything else is returned unchanged (an unknown error: DLQ and alert).
+ * Callers handle the outcomes that are answers (a missing object, a missing image) first.
+ */
+export const toWorkflowError = (error: unknown, operation: string): Error => {
+  const detail = isErrorLike(error) ? `${error.name}: ${error.message}` : String(error);
+  if (isTransientAwsError(error)) {
+    return new TransientAwsError(`${operation} failed transiently (${detail})`, { cause: error });
+  }
+  if (isAccessDeniedError(error)) {
+    return new ConfigurationError(
+      `${operation} was denied (${detail}); check the function's IAM role and resource policies`,
+      { cause: error },
+    );
+  }
+  return isErrorLike(error) ? error : new Error(`${operation} failed: ${detail}`);
+};
+
+/**
+ * SDK client settings shared by every Lambda: bounded timeouts so a hung connection fails well
+ * inside the function timeout, and the SDK's own standard retries before we surface an error.
+ */
+export const awsClientConfig = {
+  maxAttempts: 3,
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+} as const;

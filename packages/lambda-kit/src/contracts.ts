@@ -1,0 +1,217 @@
+import * as z from 'zod/mini';
+import './zod-locale';
+
+/*
+ * Shared contracts. Every identifier here can reach an S3 key, an ECS task-definition name or a
+ * Step Functions execution name, so the patterns are strict allow-lists: no slashes, no dots
+ * that could form `..`, no whitespace, bounded length.
+ */
+
+const pattern = (regex: RegExp, error: string) => z.string().check(z.regex(regex, { error }));
+
+/** A run id: also the execution name (<= 80 chars) and an S3 key segment. */
+export const runIdSchema = pattern(
+  /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
+  'must be 1-64 characters of A-Z a-z 0-9 _ - starting with a letter or digit',
+);
+
+/**
+ * A freqtrade strategy class name (PascalCase identifier). It names the ECR repository
+ * (lower-cased) and the ECS task-definition family `strategy-<name>`.
+ */
+export const strategyNameSchema = pattern(
+  /^[A-Z][A-Za-z0-9]{1,63}$/,
+  'must be a PascalCase class name: 2-64 characters of A-Z a-z 0-9 starting with A-Z',
+);
+
+/** Semantic version `MAJOR.MINOR.PATCH[-prerelease]`; it is the image tag and a key segment. */
+export const strategyVersionSchema = pattern(
+  /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})(-[0-9A-Za-z]{1,20}(\.[0-9A-Za-z]{1,20}){0,3})?$/,
+  'must be a semantic version such as 1.0.0 or 1.2.0-rc.1',
+);
+
+export const experimentNameSchema = pattern(
+  /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/,
+  'must be 1-128 characters of A-Z a-z 0-9 _ - starting with a letter or digit',
+);
+
+/** A ccxt exchange id (`binance`, `bybit`, `okx`). */
+export const exchangeSchema = pattern(/^[a-z][a-z0-9]{1,31}$/, 'must be a ccxt exchange id such as binance');
+
+/**
+ * A ccxt unified symbol: spot `BTC/USDT`, perpetual `BTC/USDT:USDT`, dated future
+ * `BTC/USDT:USDT-240628`.
+ */
+export const ccxtSymbolSchema = pattern(
+  /^[A-Z0-9]{1,24}\/[A-Z0-9]{1,24}(:[A-Z0-9]{1,24}(-\d{6})?)?$/,
+  'must be a ccxt unified symbol such as BTC/USDT or BTC/USDT:USDT',
+);
+
+export const MAX_SYMBOLS_PER_REQUEST = 50;
+
+export const symbolListSchema = z.array(ccxtSymbolSchema).check(
+  z.minLength(1, { error: 'must list at least one symbol' }),
+  z.maxLength(MAX_SYMBOLS_PER_REQUEST, { error: `must list at most ${MAX_SYMBOLS_PER_REQUEST} symbols` }),
+  z.refine((symbols) => new Set(symbols).size === symbols.length, { error: 'must not repeat a symbol' }),
+);
+
+/** The timeframes freqtrade and ccxt share, with their length in seconds (a month counted as 31 days). */
+export const TIMEFRAME_SECONDS = {
+  '1m': 60,
+  '3m': 180,
+  '5m': 300,
+  '15m': 900,
+  '30m': 1_800,
+  '1h': 3_600,
+  '2h': 7_200,
+  '4h': 14_400,
+  '6h': 21_600,
+  '8h': 28_800,
+  '12h': 43_200,
+  '1d': 86_400,
+  '3d': 259_200,
+  '1w': 604_800,
+  '1M': 2_678_400,
+} as const;
+
+export type Timeframe = keyof typeof TIMEFRAME_SECONDS;
+
+const TIMEFRAMES = Object.keys(TIMEFRAME_SECONDS) as [Timeframe, ...Timeframe[]];
+
+export const timeframeSchema = z.enum(TIMEFRAMES, { error: `must be one of ${TIMEFRAMES.join(', ')}` });
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?Z)?$/;
+
+/** Milliseconds since the epoch of a UTC date `2024-01-01` or instant `2024-01-01T12:00:00Z`. */
+export const isoDateToMillis = (value: string): number =>
+  Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
+
+const isRealDate = (value: string): boolean => {
+  const match = ISO_DATE.exec(value);
+  if (!match) return false;
+  const [, year, month, day, hour = '0', minute = '0', second = '0'] = match;
+  const millis = isoDateToMillis(value);
+  if (Number.isNaN(millis)) return false;
+  const date = new Date(millis);
+  return (
+    Number(year) >= 2009 &&
+    date.getUTCFullYear() === Number(year) &&
+    date.getUTCMonth() + 1 === Number(month) &&
+    date.getUTCDate() === Number(day) &&
+    date.getUTCHours() === Number(hour) &&
+    date.getUTCMinutes() === Number(minute) &&
+    date.getUTCSeconds() === Number(second)
+  );
+};
+
+/** A UTC calendar date or instant from 2009 on (no crypto market data is older). */
+export const isoDateSchema = z.string().check(
+  z.refine(isRealDate, {
+    error: 'must be a UTC date YYYY-MM-DD or instant YYYY-MM-DDTHH:MM[:SS]Z from 2009 on',
+  }),
+);
+
+/** freqtrade's `--timerange` form of a date range: `20240101-20240601`. */
+export const toFreqtradeTimerange = (start: string, end: string): string => {
+  const day = (value: string) =>
+    new Date(isoDateToMillis(value)).toISOString().slice(0, 10).replaceAll('-', '');
+  return `${day(start)}-${day(end)}`;
+};
+
+const MAX_OVERRIDES_BYTES = 16_384;
+
+/** Free-form freqtrade config overrides, bounded so a request cannot bloat the execution state. */
+export const configOverridesSchema = z.record(z.string(), z.unknown()).check(
+  z.refine((value) => JSON.stringify(value).length <= MAX_OVERRIDES_BYTES, {
+    error: `must serialise to at most ${MAX_OVERRIDES_BYTES} bytes`,
+  }),
+);
+
+const nestedDatesSchema = z.object({
+  backtester: z.optional(
+    z.object({ START_DATE: z.optional(z.unknown()), END_DATE: z.optional(z.unknown()) }),
+  ),
+});
+
+type DateField = 'start_date' | 'end_date';
+const NESTED_DATE_KEY = { start_date: 'START_DATE', end_date: 'END_DATE' } as const;
+
+/**
+ * The backtest request as quants send it (SQS body, execution input). The spec's own sample
+ * carries its dates in `config_overrides.backtester.START_DATE/END_DATE` while the state machine
+ * reads `start_date`/`end_date`: this schema normalises once, at the edge, to top-level dates.
+ */
+export const backtestRequestSchema = z.pipe(
+  z.strictObject({
+    run_id: runIdSchema,
+    strategy_name: strategyNameSchema,
+    strategy_version: strategyVersionSchema,
+    experiment_name: experimentNameSchema,
+    symbols: symbolListSchema,
+    timeframe: timeframeSchema,
+    start_date: z.optional(isoDateSchema),
+    end_date: z.optional(isoDateSchema),
+    config_overrides: z.optional(configOverridesSchema),
+  }),
+  z.transform((request, ctx) => {
+    const nested = nestedDatesSchema.safeParse(request.config_overrides ?? {});
+    const backtester = nested.success ? nested.data.backtester : undefined;
+    const resolve = (field: DateField): string | undefined => {
+      const nestedKey = NESTED_DATE_KEY[field];
+      const top = request[field];
+      const fromOverrides = backtester?.[nestedKey];
+      if (fromOverrides !== undefined && !isoDateSchema.safeParse(fromOverrides).success) {
+        ctx.issues.push({
+          code: 'custom',
+          input: fromOverrides,
+          path: ['config_overrides', 'backtester', nestedKey],
+          message: 'must be a UTC date YYYY-MM-DD',
+        });
+        return undefined;
+      }
+      if (top !== undefined && fromOverrides !== undefined && top !== fromOverrides) {
+        ctx.issues.push({
+          code: 'custom',
+          input: top,
+          path: [field],
+          message: `conflicts with config_overrides.backtester.${nestedKey} (${String(fromOverrides)})`,
+        });
+        return undefined;
+      }
+      const value = top ?? (fromOverrides as string | undefined);
+      if (value === undefined) {
+        ctx.issues.push({
+          code: 'custom',
+          input: undefined,
+          path: [field],
+          message: `is required (top level or config_overrides.backtester.${nestedKey})`,
+        });
+      }
+      return value;
+    };
+    const start_date = resolve('start_date');
+    const end_date = resolve('end_date');
+    if (start_date === undefined || end_date === undefined) return z.NEVER;
+    if (isoDateToMillis(start_date) >= isoDateToMillis(end_date)) {
+      ctx.issues.push({
+        code: 'custom',
+        input: end_date,
+        path: ['end_date'],
+        message: 'must be after start_date',
+      });
+      return z.NEVER;
+    }
+    return { ...request, start_date, end_date };
+  }),
+);
+
+export type BacktestRequestInput = z.input<typeof backtestRequestSchema>;
+export type BacktestRequest = z.output<typeof backtestRequestSchema>;
+
+/** An S3 bucket name as AWS allows it (no dots: virtual-host TLS breaks on them). */
+export const bucketNameSchema = pattern(
+  /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/,
+  'must be an S3 bucket name without dots',
+);
+
+export const awsRegionSchema = pattern(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1');

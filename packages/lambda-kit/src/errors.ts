@@ -1,0 +1,83 @@
+/**
+ * Domain errors. Step Functions matches `Retry`/`Catch` on the thrown error's `name`, and the
+ * bundle is minified (class names are mangled), so every class sets `this.name` explicitly.
+ */
+
+/** One field-level problem, with the field written as a path (`symbols[0]`, `config_overrides.x`). */
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/**
+ * Gives a class its name back after minification. `sls invoke local` reports an error's
+ * `constructor.name` (the Lambda runtime reports `error.name`, set in each constructor).
+ */
+const keepClassName = (errorClass: abstract new (...args: never[]) => Error, name: string) =>
+  Object.defineProperty(errorClass, 'name', { value: name });
+
+/** Input that can never succeed: fail fast, never retry. */
+export class ValidationError extends Error {
+  readonly issues: readonly FieldIssue[];
+
+  constructor(message: string, issues: readonly FieldIssue[] = [], options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ValidationError';
+    this.issues = issues;
+  }
+}
+keepClassName(ValidationError, 'ValidationError');
+
+/** The market data a run needs is missing or too old. */
+export class DataStaleError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DataStaleError';
+  }
+}
+keepClassName(DataStaleError, 'DataStaleError');
+
+/** The deployment is wrong (missing environment variable, IAM denies a call): retrying won't help. */
+export class ConfigurationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConfigurationError';
+  }
+}
+keepClassName(ConfigurationError, 'ConfigurationError');
+
+/**
+ * An AWS call failed in a way that may succeed later (throttling, 5xx, network). This is the one
+ * name the state machines retry with backoff.
+ */
+export class TransientAwsError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TransientAwsError';
+  }
+}
+keepClassName(TransientAwsError, 'TransientAwsError');
+
+/** Error names the state machines match on, so ASL and code cannot drift apart silently. */
+export const ErrorNames = {
+  validation: 'ValidationError',
+  dataStale: 'DataStaleError',
+  configuration: 'ConfigurationError',
+  transientAws: 'TransientAwsError',
+} as const;
+
+/** Business errors fail fast: no Retry may list them. */
+export const BUSINESS_ERRORS: readonly string[] = [
+  ErrorNames.validation,
+  ErrorNames.dataStale,
+  ErrorNames.configuration,
+];
+
+/** What every Lambda task in a state machine retries with backoff. */
+export const RETRYABLE_LAMBDA_ERRORS: readonly string[] = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  ErrorNames.transientAws,
+];

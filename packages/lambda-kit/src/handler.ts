@@ -1,0 +1,67 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type * as z from 'zod/mini';
+import { BUSINESS_ERRORS } from './errors';
+import { parseOrThrow, type Schema } from './validation';
+
+/** Every workflow Lambda publishes its metrics here (the spec's CloudWatch table). */
+export const METRICS_NAMESPACE = 'TradAI/StepFunctions';
+
+export interface HandlerTools {
+  logger: Logger;
+  metrics: Metrics;
+  context: Context;
+}
+
+export interface WorkflowHandlerOptions<S extends Schema, R> {
+  /** The function's name without stage, e.g. `validate-strategy`: Powertools' service. */
+  service: string;
+  /** The input contract; a mismatch raises `ValidationError` before any side effect. */
+  input: S;
+  /** The function's own logic. */
+  handle: (input: z.output<S>, tools: HandlerTools) => Promise<R>;
+}
+
+/**
+ * Logs a failure once, with its name, while the Lambda context is still on the logger, and
+ * counts it (`FailedInvocations`, the error name as EMF metadata for Logs Insights).
+ */
+const recordFailures = (logger: Logger, metrics: Metrics): MiddlewareObj => ({
+  onError: async (request) => {
+    const error = request.error;
+    const name = error?.name ?? 'UnknownError';
+    metrics.addMetric('FailedInvocations', MetricUnit.Count, 1);
+    metrics.addMetadata('error_name', name);
+    if (BUSINESS_ERRORS.includes(name)) {
+      logger.warn('Invocation rejected', { error });
+    } else {
+      logger.error('Invocation failed', { error });
+    }
+  },
+});
+
+/**
+ * Builds a Lambda handler with the TradAI defaults: Powertools Logger (context injected, keys
+ * reset per call), Metrics (cold start captured, flushed per call) and schema-validated input.
+ * Call it once at module scope.
+ */
+export const createWorkflowHandler = <S extends Schema, R>(options: WorkflowHandlerOptions<S, R>) => {
+  const logger = new Logger({ serviceName: options.service });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: options.service });
+
+  const lambdaHandler = async (event: unknown, context: Context): Promise<R> => {
+    const input = parseOrThrow(options.input, event);
+    return options.handle(input, { logger, metrics, context });
+  };
+
+  const handler = middy(lambdaHandler)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }))
+    .use(recordFailures(logger, metrics));
+
+  return { handler, logger, metrics };
+};

@@ -1,0 +1,51 @@
+export {
+  awsClientConfig,
+  httpStatusOf,
+  isAccessDeniedError,
+  isTransientAwsError,
+  toWorkflowError,
+} from './aws-errors';
+export { mapWithConcurrency } from './concurrency';
+export { readEnvironment } from './config';
+export {
+  awsRegionSchema,
+  type BacktestRequest,
+  type BacktestRequestInput,
+  backtestRequestSchema,
+  bucketNameSchema,
+  ccxtSymbolSchema,
+  configOverridesSchema,
+  exchangeSchema,
+  experimentNameSchema,
+  isoDateSchema,
+  isoDateToMillis,
+  MAX_SYMBOLS_PER_REQUEST,
+  runIdSchema,
+  strategyNameSchema,
+  strategyVersionSchema,
+  symbolListSchema,
+  TIMEFRAME_SECONDS,
+  type Timeframe,
+  timeframeSchema,
+  toFreqtradeTimerange,
+} from './contracts';
+export {
+  DATASET_MANIFEST_VERSION,
+  type DatasetManifest,
+  datasetManifestKey,
+  datasetManifestSchema,
+  symbolKeySegment,
+} from './dataset-manifest';
+export {
+  BUSINESS_ERRORS,
+  ConfigurationError,
+  DataStaleError,
+  ErrorNames,
+  type FieldIssue,
+  RETRYABLE_LAMBDA_ERRORS,
+  TransientAwsError,
+  ValidationError,
+} from './errors';
+export { createWorkflowHandler, type HandlerTools, METRICS_NAMESPACE } from './handler';
+export { S3Prefix, s3Prefix, s3PrefixSchema, s3Uri } from './s3-keys';
+export { check, describeIssues, formatPath, parseOrThrow, type Schema } from './validation';
