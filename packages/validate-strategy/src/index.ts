@@ -1,0 +1,1 @@
+export { handler, type StrategyValidation, validateStrategyInput } from './handler';
