@@ -1,0 +1,103 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { S3Client } from '@aws-sdk/client-s3';
+import {
+  awsClientConfig,
+  bucketNameSchema,
+  createWorkflowHandler,
+  exchangeSchema,
+  isoDateSchema,
+  isoDateToMillis,
+  mapWithConcurrency,
+  readEnvironment,
+  s3Prefix,
+  s3PrefixSchema,
+  symbolListSchema,
+  timeframeSchema,
+  ValidationError,
+} from '@tradai/lambda-kit';
+import * as z from 'zod/mini';
+import { checkSymbolFreshness, type SymbolFreshness } from './freshness';
+
+const s3 = new S3Client(awsClientConfig);
+
+/** Manifests read at once; S3 takes far more, this bounds the function's sockets and memory. */
+const MANIFEST_READ_CONCURRENCY = 8;
+
+const checkFreshnessInput = z
+  .strictObject({
+    operation: z.literal('check-freshness'),
+    symbols: symbolListSchema,
+    timeframe: timeframeSchema,
+    start_date: isoDateSchema,
+    end_date: isoDateSchema,
+    exchange: z.optional(exchangeSchema),
+  })
+  .check(
+    z.refine((input) => isoDateToMillis(input.start_date) < isoDateToMillis(input.end_date), {
+      path: ['end_date'],
+      error: 'must be after start_date',
+    }),
+  );
+
+/** One Lambda, several data operations (the spec's `tradai-data-collection-proxy`). */
+export const dataCollectionProxyInput = z.discriminatedUnion('operation', [checkFreshnessInput], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'must be one of: check-freshness' : undefined),
+});
+
+const environment = z.object({
+  DATASET_BUCKET: bucketNameSchema,
+  DATASET_PREFIX: z._default(s3PrefixSchema, s3Prefix('datasets')),
+  DEFAULT_EXCHANGE: z._default(exchangeSchema, 'binance'),
+  FRESHNESS_GRACE_SECONDS: z._default(
+    z.coerce.number().check(z.int(), z.minimum(0), z.maximum(604_800)),
+    3_600,
+  ),
+});
+
+export interface FreshnessReport {
+  all_fresh: boolean;
+  exchange: string;
+  timeframe: string;
+  checked_at: string;
+  symbols: SymbolFreshness[];
+}
+
+/**
+ * `check-freshness`: is the market data a backtest needs already in S3? Reads each symbol's
+ * dataset manifest; a missing or unreadable manifest means not fresh.
+ */
+export const { handler, logger, metrics } = createWorkflowHandler({
+  service: 'data-collection-proxy',
+  input: dataCollectionProxyInput,
+  handle: async (input, tools): Promise<FreshnessReport> => {
+    const env = readEnvironment(environment);
+    const nowMillis = Date.now();
+    const startMillis = isoDateToMillis(input.start_date);
+    if (startMillis >= nowMillis) {
+      throw new ValidationError('Invalid input: start_date: must be in the past', [
+        { field: 'start_date', message: 'must be in the past' },
+      ]);
+    }
+    const request = {
+      exchange: input.exchange ?? env.DEFAULT_EXCHANGE,
+      timeframe: input.timeframe,
+      startMillis,
+      endMillis: isoDateToMillis(input.end_date),
+      nowMillis,
+      graceSeconds: env.FRESHNESS_GRACE_SECONDS,
+    };
+    const symbols = await mapWithConcurrency(input.symbols, MANIFEST_READ_CONCURRENCY, (symbol) =>
+      checkSymbolFreshness(s3, env.DATASET_BUCKET, env.DATASET_PREFIX, symbol, request),
+    );
+    const stale = symbols.filter((symbol) => !symbol.fresh);
+    tools.metrics.addMetric('StaleSymbols', MetricUnit.Count, stale.length);
+    tools.logger.info('Freshness checked', { stale });
+    return {
+      all_fresh: stale.length === 0,
+      exchange: request.exchange,
+      timeframe: input.timeframe,
+      checked_at: new Date(nowMillis).toISOString(),
+      symbols,
+    };
+  },
+});

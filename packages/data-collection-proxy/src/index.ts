@@ -1,0 +1,1 @@
+export { dataCollectionProxyInput, type FreshnessReport, handler } from './handler';
