@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+export const repoRoot = path.resolve(import.meta.dirname, '../..');
+export const slsBin = require.resolve('osls/bin/serverless.js');
+
+/** The environment of a machine with no AWS account: no keys, no profile, no instance metadata. */
+export const noCredentialsEnv = (): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+    AWS_CONFIG_FILE: '/nonexistent/config',
+  };
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
+    delete env[name];
+  return env;
+};
+
+export const runSls = (args: string[]) =>
+  spawnSync(process.execPath, [slsBin, ...args], {
+    cwd: repoRoot,
+    env: noCredentialsEnv(),
+    encoding: 'utf8',
+  });
+
+export interface PackagedStack {
+  dir: string;
+  template: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+  functions: Record<string, { name: string; handler: string }>;
+}
+
+/** Runs `sls package --stage dev` into a fresh folder and reads what it produced. */
+export const packageStack = (): PackagedStack => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tradai-stack-'));
+  const result = runSls(['package', '--stage', 'dev', '--package', dir]);
+  if (result.status !== 0) throw new Error(`sls package failed:\n${result.stdout}\n${result.stderr}`);
+  const read = (file: string) => JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+  return {
+    dir,
+    template: read('cloudformation-template-update-stack.json'),
+    functions: read('serverless-state.json').service.functions,
+  };
+};
