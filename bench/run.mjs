@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+// npm run bench: for every function in serverless.yml, the shipped zip size (from `sls package`)
+// and the median module-init time over fresh processes of three builds of the same handler:
+//   shipped  the options serverless-esbuild uses (esbuild.config.cjs)
+//   plain    esbuild defaults: bundle only, no minify, esbuild's default main fields
+//   empty    an empty handler built with the shipped options (the floor: Node's own startup)
+// All ratios come from this one run. Budgets (issue #2): zip <= 150 KB, shipped init <= 0.75 x plain.
+// Flags: --runs N (default 25), --strict (exit 1 when a budget is missed).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { zipSync } from 'fflate';
+import { bundle, plainBuildOptions } from '../scripts/bundle.mjs';
+
+const require = createRequire(import.meta.url);
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const outDir = path.join(root, '.bench');
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf('--runs') + 1]) || 25;
+const strict = args.includes('--strict');
+const ZIP_BUDGET_BYTES = 150 * 1024;
+const INIT_RATIO_BUDGET = 0.75;
+
+/** `sls package` with no AWS credentials, as a newcomer would run it. */
+const packageStack = () => {
+  const packageDir = path.join(outDir, 'package');
+  rmSync(packageDir, { recursive: true, force: true });
+  const env = { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' };
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
+    delete env[name];
+  const sls = spawnSync(
+    process.execPath,
+    [require.resolve('osls/bin/serverless.js'), 'package', '--stage', 'dev', '--package', packageDir],
+    { cwd: root, env, encoding: 'utf8' },
+  );
+  if (sls.status !== 0) throw new Error(`sls package failed:\n${sls.stdout}\n${sls.stderr}`);
+  const state = JSON.parse(readFileSync(path.join(packageDir, 'serverless-state.json'), 'utf8'));
+  return Object.entries(state.service.functions).map(([key, fn]) => ({
+    key,
+    name: fn.name,
+    entry: path.join(root, `${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.ts`),
+    zipBytes: statSync(path.join(packageDir, `${key}.zip`)).size,
+  }));
+};
+
+const zipBytes = (file) => zipSync({ 'index.js': readFileSync(file) }, { level: 9 }).length;
+
+const initProbe = `const t0 = performance.now(); require(process.argv[1]); process.stdout.write(String(performance.now() - t0));`;
+
+/** Milliseconds to load the module in a fresh Node process (what a Lambda cold start pays for it). */
+const measureInit = (file, fnName) => {
+  const result = spawnSync(process.execPath, ['-e', initProbe, file], {
+    encoding: 'utf8',
+    env: {
+      PATH: process.env.PATH,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_LAMBDA_FUNCTION_NAME: fnName,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    },
+  });
+  if (result.status !== 0) throw new Error(`init probe failed for ${file}:\n${result.stderr}`);
+  return Number(result.stdout);
+};
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+const kb = (bytes) => (bytes / 1024).toFixed(1);
+const ms = (value) => value.toFixed(1);
+
+mkdirSync(outDir, { recursive: true });
+console.log(`Packaging the stack (sls package, no credentials)...`);
+const functions = packageStack();
+const emptyEntry = path.join(outDir, 'empty-handler.ts');
+writeFileSync(emptyEntry, 'export const handler = async () => ({});\n');
+
+const rows = [];
+for (const fn of functions) {
+  const dir = path.join(outDir, fn.key);
+  const builds = {
+    shipped: path.join(dir, 'shipped.cjs'),
+    plain: path.join(dir, 'plain.cjs'),
+    empty: path.join(dir, 'empty.cjs'),
+  };
+  await bundle(fn.entry, builds.shipped);
+  await bundle(fn.entry, builds.plain, plainBuildOptions);
+  await bundle(emptyEntry, builds.empty);
+
+  // Round-robin, so drift on a busy machine hits the three builds alike.
+  const samples = { shipped: [], plain: [], empty: [] };
+  for (let run = 0; run < runs; run++) {
+    for (const variant of Object.keys(builds)) samples[variant].push(measureInit(builds[variant], fn.name));
+  }
+  const init = Object.fromEntries(
+    Object.entries(samples).map(([variant, values]) => [variant, median(values)]),
+  );
+  rows.push({
+    fn,
+    zip: { shipped: fn.zipBytes, plain: zipBytes(builds.plain), empty: zipBytes(builds.empty) },
+    init,
+  });
+}
+
+const header = [
+  'function',
+  'zip KB',
+  'plain zip KB',
+  'init ms',
+  'plain init ms',
+  'empty init ms',
+  'init / plain',
+  'init / empty',
+  'budget',
+];
+const table = rows.map(({ fn, zip, init }) => {
+  const ratioPlain = init.shipped / init.plain;
+  const ok = fn.zipBytes <= ZIP_BUDGET_BYTES && ratioPlain <= INIT_RATIO_BUDGET;
+  return {
+    ok,
+    cells: [
+      fn.name,
+      kb(zip.shipped),
+      kb(zip.plain),
+      ms(init.shipped),
+      ms(init.plain),
+      ms(init.empty),
+      ratioPlain.toFixed(2),
+      (init.shipped / init.empty).toFixed(2),
+      ok ? 'ok' : 'MISSED',
+    ],
+  };
+});
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r.cells[i].length)));
+const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+console.log(`\nNode ${process.version}, ${runs} fresh processes per build, medians.`);
+console.log(line(header));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const row of table) console.log(line(row.cells));
+console.log(
+  `\nBudgets: zip <= ${ZIP_BUDGET_BYTES / 1024} KB (the zip sls ships), init <= ${INIT_RATIO_BUDGET} x plain esbuild.`,
+);
+if (strict && table.some((row) => !row.ok)) process.exit(1);
