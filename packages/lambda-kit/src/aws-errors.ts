@@ -32,10 +32,10 @@ export const isTransientAwsError = (error: unknown): boolean => {
 };
 
 export const isAccessDeniedError = (error: unknown): boolean =>
-  isErrorLike(error) &&
-  (ACCESS_DENIED_NAMES.has(error.name) ||
-    MISSING_CREDENTIALS_NAMES.has(error.name) ||
-    httpStatusOf(error) === 403);
+  isErrorLike(error) && (ACCESS_DENIED_NAMES.has(error.name) || httpStatusOf(error) === 403);
+
+const isMissingCredentialsError = (error: unknown): boolean =>
+  isErrorLike(error) && MISSING_CREDENTIALS_NAMES.has(error.name);
 
 /**
  * Maps an AWS SDK failure to the name the state machines act on: transient failures become
@@ -47,6 +47,12 @@ export const toWorkflowError = (error: unknown, operation: string): Error => {
   const detail = isErrorLike(error) ? `${error.name}: ${error.message}` : String(error);
   if (isTransientAwsError(error)) {
     return new TransientAwsError(`${operation} failed transiently (${detail})`, { cause: error });
+  }
+  if (isMissingCredentialsError(error)) {
+    return new ConfigurationError(
+      `${operation} found no AWS credentials (${detail}); in Lambda the role provides them, locally set AWS credentials or a profile`,
+      { cause: error },
+    );
   }
   if (isAccessDeniedError(error)) {
     return new ConfigurationError(

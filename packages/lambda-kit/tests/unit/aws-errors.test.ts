@@ -29,10 +29,6 @@ describe('toWorkflowError', () => {
     ['AccessDenied (403)', awsError('AccessDenied', 403)],
     ['AccessDeniedException (400)', awsError('AccessDeniedException', 400)],
     ['a bare 403', awsError('Forbidden', 403)],
-    [
-      'missing credentials',
-      Object.assign(new Error('Could not load credentials'), { name: 'CredentialsProviderError' }),
-    ],
   ])('maps %s to ConfigurationError: an IAM problem is not retried', (_label, error) => {
     // Act
     const mapped = toWorkflowError(error, 'ecr:DescribeImages repo:1.0.0');
@@ -40,6 +36,20 @@ describe('toWorkflowError', () => {
     // Assess
     expect(mapped.name).toBe('ConfigurationError');
     expect(mapped.message).toContain("check the function's IAM role");
+  });
+
+  it('maps missing credentials to ConfigurationError saying where credentials come from', () => {
+    // Prepare
+    const error = Object.assign(new Error('Could not load credentials'), {
+      name: 'CredentialsProviderError',
+    });
+
+    // Act
+    const mapped = toWorkflowError(error, 's3:HeadObject s3://b/k');
+
+    // Assess
+    expect(mapped.name).toBe('ConfigurationError');
+    expect(mapped.message).toMatch(/^s3:HeadObject s3:\/\/b\/k found no AWS credentials/);
   });
 
   it('returns any other error unchanged so it reaches the unknown-error path', () => {

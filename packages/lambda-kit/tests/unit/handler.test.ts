@@ -82,4 +82,17 @@ describe('createWorkflowHandler', () => {
     await expect(handler({ run_id: 'test-001' }, fakeContext())).rejects.toBe(bug);
     expect(error).toHaveBeenCalledWith('Invocation failed', { error: bug });
   });
+
+  it('counts a failed invocation with the error name as metadata', async () => {
+    // Prepare
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const addMetadata = vi.spyOn(metrics, 'addMetadata');
+
+    // Act
+    await expect(handler({ run_id: '../x' }, fakeContext())).rejects.toThrow(ValidationError);
+
+    // Assess
+    expect(addMetric).toHaveBeenCalledWith('FailedInvocations', 'Count', 1);
+    expect(addMetadata).toHaveBeenCalledWith('error_name', 'ValidationError');
+  });
 });
