@@ -17,6 +17,11 @@ const INPUT_SCHEMAS = {
   dataCollectionProxy: dataCollectionProxyInput,
 } as const;
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JavaScript
+const ARN = 'arn:${AWS::Partition}';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JavaScript
+const REGION_ACCOUNT = '${AWS::Region}:${AWS::AccountId}';
+
 const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
 let stack: PackagedStack;
@@ -32,7 +37,8 @@ const statementsOf = (roleId: string): Statement[] => {
 const allStatements = (): Statement[] => [
   ...resourcesOfType('AWS::IAM::Role').flatMap(([id]) => statementsOf(id)),
   ...resourcesOfType('AWS::IAM::Policy').flatMap(
-    ([, policy]) => (policy.Properties?.PolicyDocument as { Statement: Statement[] }).Statement,
+    ([, policy]) =>
+      (policy.Properties?.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [],
   ),
 ];
 
@@ -61,7 +67,8 @@ describe('the packaged stack (sls package, no AWS credentials)', () => {
 
   it('gives every function environment variable a literal value, so invoke local needs no stack', () => {
     for (const [, fn] of resourcesOfType('AWS::Lambda::Function')) {
-      const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+      const environment = fn.Properties?.Environment as { Variables: Record<string, unknown> } | undefined;
+      const variables = environment?.Variables ?? {};
       for (const [name, value] of Object.entries(variables)) {
         expect(typeof value, `${String(fn.Properties?.FunctionName)} ${name}`).toBe('string');
       }
@@ -97,14 +104,11 @@ describe('the packaged stack (sls package, no AWS credentials)', () => {
     // Assess
     expect(bySid.DescribeStrategyImages).toMatchObject({
       Action: 'ecr:DescribeImages',
-      Resource: {
-        'Fn::Sub':
-          'arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/tradai/strategies/*',
-      },
+      Resource: { 'Fn::Sub': `${ARN}:ecr:${REGION_ACCOUNT}:repository/tradai/strategies/*` },
     });
     expect(bySid.ReadStrategyConfigs).toMatchObject({
       Action: 's3:GetObject',
-      Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::tradai-dev-strategies/strategies/*' },
+      Resource: { 'Fn::Sub': `${ARN}:s3:::tradai-dev-strategies/strategies/*` },
     });
     expect(statements.flatMap((s) => asList(s.Action)).sort()).toEqual(
       [
@@ -126,7 +130,7 @@ describe('the packaged stack (sls package, no AWS credentials)', () => {
     // Assess
     expect(statements.find((s) => s.Sid === 'ReadDatasetManifests')).toMatchObject({
       Action: 's3:GetObject',
-      Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::tradai-dev-market-data/datasets/*/manifest.json' },
+      Resource: { 'Fn::Sub': `${ARN}:s3:::tradai-dev-market-data/datasets/*/manifest.json` },
     });
     expect(statements.flatMap((s) => asList(s.Action))).not.toContain('ecr:DescribeImages');
   });
