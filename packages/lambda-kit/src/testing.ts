@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import fc from 'fast-check';
 
 /** A Lambda `Context` for unit tests (no network, no real runtime). */
 export const fakeContext = (functionName = 'tradai-test-function'): Context => ({
@@ -26,3 +27,42 @@ export const awsError = (name: string, httpStatusCode: number, message = name): 
     $fault: httpStatusCode >= 500 ? 'server' : 'client',
     $metadata: { httpStatusCode, requestId: 'test-request' },
   });
+
+export interface RejectionCensus {
+  answered: number;
+  rejected: number;
+  /** How often each error name was thrown. */
+  byName: Record<string, number>;
+}
+
+/**
+ * Property check for a handler: throws `events` at it and fails the property as soon as the
+ * handler rejects with anything but an `Error` whose name is in `allowedErrors` (a TypeError from
+ * unvalidated input, a bare string). Returns the census so a test can assert the property ran
+ * enough cases of each kind.
+ */
+export const censusOfRejections = async <E>(options: {
+  handler: (event: E, context: Context) => Promise<unknown>;
+  events: fc.Arbitrary<E>;
+  allowedErrors: readonly string[];
+  numRuns?: number;
+}): Promise<RejectionCensus> => {
+  const census: RejectionCensus = { answered: 0, rejected: 0, byName: {} };
+  await fc.assert(
+    fc.asyncProperty(options.events, async (event) => {
+      try {
+        await options.handler(event, fakeContext());
+        census.answered++;
+      } catch (error) {
+        const name = error instanceof Error ? error.name : `non-Error ${typeof error}`;
+        if (!(error instanceof Error) || !options.allowedErrors.includes(name)) {
+          throw new Error(`handler rejected ${JSON.stringify(event)} with ${name}: ${String(error)}`);
+        }
+        census.rejected++;
+        census.byName[name] = (census.byName[name] ?? 0) + 1;
+      }
+    }),
+    { numRuns: options.numRuns ?? 1_500 },
+  );
+  return census;
+};
