@@ -14,9 +14,6 @@ const ACCESS_DENIED_NAMES = new Set([
   'UnrecognizedClientException',
 ]);
 
-/** No credentials at all: the function runs without a role, or locally without AWS access. */
-const MISSING_CREDENTIALS_NAMES = new Set(['CredentialsProviderError']);
-
 const isErrorLike = (error: unknown): error is SdkErrorLike => error instanceof Error;
 
 /** The HTTP status an SDK error carries, if any. */
@@ -34,8 +31,9 @@ export const isTransientAwsError = (error: unknown): boolean => {
 export const isAccessDeniedError = (error: unknown): boolean =>
   isErrorLike(error) && (ACCESS_DENIED_NAMES.has(error.name) || httpStatusOf(error) === 403);
 
+/** No credentials at all: run locally without AWS access, or a function without a role. */
 const isMissingCredentialsError = (error: unknown): boolean =>
-  isErrorLike(error) && MISSING_CREDENTIALS_NAMES.has(error.name);
+  isErrorLike(error) && error.name === 'CredentialsProviderError';
 
 /**
  * Maps an AWS SDK failure to the name the state machines act on: transient failures become
@@ -64,10 +62,11 @@ export const toWorkflowError = (error: unknown, operation: string): Error => {
 };
 
 /**
- * SDK client settings shared by every Lambda: bounded timeouts so a hung connection fails well
- * inside the function timeout, and the SDK's own standard retries before we surface an error.
+ * SDK client settings shared by every Lambda: the SDK's standard retries (3 attempts), each
+ * bounded, so one hung call surfaces as `TransientAwsError` after about 3 x 5 s, well inside the
+ * 30 s function timeout, instead of as a Lambda timeout that no Retry names.
  */
 export const awsClientConfig = {
   maxAttempts: 3,
-  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+  requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
 } as const;
