@@ -13,7 +13,6 @@ import {
   s3PrefixSchema,
   symbolListSchema,
   timeframeSchema,
-  ValidationError,
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
 import { checkSymbolFreshness, type SymbolFreshness } from './freshness';
@@ -36,6 +35,11 @@ const checkFreshnessInput = z
     z.refine((input) => isoDateToMillis(input.start_date) < isoDateToMillis(input.end_date), {
       path: ['end_date'],
       error: 'must be after start_date',
+    }),
+    // No data can exist from the future; evaluated at each call, so "now" is the invocation's.
+    z.refine((input) => isoDateToMillis(input.start_date) < Date.now(), {
+      path: ['start_date'],
+      error: 'must be in the past',
     }),
   );
 
@@ -72,16 +76,10 @@ export const { handler, logger, metrics } = createWorkflowHandler({
   handle: async (input, tools): Promise<FreshnessReport> => {
     const env = readEnvironment(environment);
     const nowMillis = Date.now();
-    const startMillis = isoDateToMillis(input.start_date);
-    if (startMillis >= nowMillis) {
-      throw new ValidationError('Invalid input: start_date: must be in the past', [
-        { field: 'start_date', message: 'must be in the past' },
-      ]);
-    }
     const request = {
       exchange: input.exchange ?? env.DEFAULT_EXCHANGE,
       timeframe: input.timeframe,
-      startMillis,
+      startMillis: isoDateToMillis(input.start_date),
       endMillis: isoDateToMillis(input.end_date),
       nowMillis,
       graceSeconds: env.FRESHNESS_GRACE_SECONDS,

@@ -42,7 +42,7 @@ export class S3Prefix {
 
   /** A narrower prefix below this one. */
   child(...segments: string[]): S3Prefix {
-    return new S3Prefix([...this.segments, ...segments.map((s) => checkSegment(s, 'key'))]);
+    return new S3Prefix([...this.segments, ...segments]);
   }
 
   /** A key below this prefix. */
