@@ -8,19 +8,32 @@ import { manifest, serveObjects } from '../helpers/manifests';
 
 const s3Mock = mockClient(S3Client);
 
-/** Arbitrary JSON, and requests whose keys are right but whose values are anything. */
+/** Usually the valid value, sometimes a near miss, sometimes any JSON. */
+const field = <T>(valid: fc.Arbitrary<T>, ...nearMisses: unknown[]) =>
+  fc.oneof(
+    { arbitrary: valid, weight: 8 },
+    { arbitrary: fc.constantFrom(...nearMisses), weight: 1 },
+    { arbitrary: fc.jsonValue(), weight: 1 },
+  );
+
+/** Arbitrary JSON, and requests whose keys are right and whose values are mostly plausible. */
 const events = fc.oneof(
   fc.jsonValue(),
   fc.record(
     {
-      operation: fc.oneof(fc.constant('check-freshness'), fc.jsonValue()),
-      symbols: fc.oneof(fc.array(fc.constantFrom('BTC/USDT:USDT', 'BTC/USDT', 'btc', '')), fc.jsonValue()),
-      timeframe: fc.oneof(fc.constantFrom('1h', '1M', '7m'), fc.jsonValue()),
-      start_date: fc.oneof(fc.constantFrom('2024-01-01', '2024-02-30', '2030-01-01'), fc.jsonValue()),
-      end_date: fc.oneof(fc.constantFrom('2024-06-01', '2023-01-01'), fc.jsonValue()),
-      exchange: fc.oneof(fc.constantFrom('binance', 'Bybit'), fc.jsonValue()),
+      operation: field(fc.constant('check-freshness'), 'check', 'CHECK-FRESHNESS'),
+      symbols: field(
+        fc.uniqueArray(fc.constantFrom('BTC/USDT:USDT', 'BTC/USDT', 'ETH/USDT:USDT'), { minLength: 1 }),
+        [],
+        ['btc'],
+        ['BTC/USDT', 'BTC/USDT'],
+      ),
+      timeframe: field(fc.constantFrom('1h', '1M', '5m'), '7m', '1H'),
+      start_date: field(fc.constant('2024-01-01'), '2024-02-30', '2030-01-01', '2024-07-01'),
+      end_date: field(fc.constant('2024-06-01'), '2023-01-01', '06/01/2024'),
+      exchange: field(fc.constant('binance'), 'Bybit', '../binance'),
     },
-    { requiredKeys: [] },
+    { requiredKeys: ['operation', 'symbols', 'timeframe', 'start_date', 'end_date'] },
   ),
 );
 
@@ -35,7 +48,7 @@ describe('data-collection-proxy with arbitrary JSON', () => {
     const census = await censusOfRejections({ handler, events, allowedErrors: ['ValidationError'] });
 
     // Assess
-    expect(census.answered + census.rejected).toBe(1_500);
     expect(census.rejected).toBeGreaterThan(1_000);
+    expect(census.answered).toBeGreaterThan(50);
   });
 });

@@ -33,7 +33,6 @@ describe('validate-strategy with arbitrary JSON', () => {
     const census = await censusOfRejections({ handler, events, allowedErrors: ['ValidationError'] });
 
     // Assess
-    expect(census.answered + census.rejected).toBe(1_500);
     expect(census.rejected).toBeGreaterThan(1_000);
     expect(census.answered).toBeGreaterThan(0);
   });
