@@ -152,6 +152,8 @@ export const backtestRequestSchema = z.pipe(
     start_date: z.optional(isoDateSchema),
     end_date: z.optional(isoDateSchema),
     config_overrides: z.optional(configOverridesSchema),
+    /** Stale market data: sync it first (nested data-sync execution) instead of failing. */
+    auto_sync: z.optional(z.boolean({ error: 'must be true or false' })),
   }),
   z.transform((request, ctx) => {
     const nested = nestedDatesSchema.safeParse(request.config_overrides ?? {});

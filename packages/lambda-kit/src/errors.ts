@@ -58,12 +58,25 @@ export class TransientAwsError extends Error {
 }
 keepClassName(TransientAwsError, 'TransientAwsError');
 
+/**
+ * A finished backtest left no usable result: the file is missing, unreadable or does not hold
+ * the run's strategy. Not retried; the run fails and the error goes to the DLQ for a person.
+ */
+export class BacktestResultError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'BacktestResultError';
+  }
+}
+keepClassName(BacktestResultError, 'BacktestResultError');
+
 /** Error names the state machines match on, so ASL and code cannot drift apart silently. */
 export const ErrorNames = {
   validation: 'ValidationError',
   dataStale: 'DataStaleError',
   configuration: 'ConfigurationError',
   transientAws: 'TransientAwsError',
+  backtestResult: 'BacktestResultError',
 } as const;
 
 /** Business errors fail fast: no Retry may list them. */

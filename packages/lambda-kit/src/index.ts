@@ -37,6 +37,7 @@ export {
   symbolKeySegment,
 } from './dataset-manifest';
 export {
+  BacktestResultError,
   BUSINESS_ERRORS,
   ConfigurationError,
   DataStaleError,
@@ -47,5 +48,16 @@ export {
   ValidationError,
 } from './errors';
 export { createWorkflowHandler, type HandlerTools, METRICS_NAMESPACE } from './handler';
+export {
+  parseS3Uri,
+  RUN_STATUSES,
+  type RunArtifacts,
+  runArtifacts,
+  WORKFLOWS,
+  type Workflow,
+  type WorkflowError,
+  workflowErrorSchema,
+  workflowSchema,
+} from './run-artifacts';
 export { S3Prefix, s3Prefix, s3PrefixSchema, s3Uri } from './s3-keys';
 export { check, describeIssues, formatPath, parseOrThrow, type Schema } from './validation';

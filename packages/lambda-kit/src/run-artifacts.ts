@@ -1,0 +1,54 @@
+import * as z from 'zod/mini';
+import { runIdSchema } from './contracts';
+import { ValidationError } from './errors';
+import type { S3Prefix } from './s3-keys';
+
+/**
+ * Where one backtest run keeps its files in the runs bucket (docs/contracts/backtest-results.md):
+ *
+ *   <runs prefix>/<run_id>/config.json   the merged freqtrade config the container reads (kept)
+ *   <runs prefix>/<run_id>/results/      freqtrade's result files the container writes (kept)
+ *   <runs prefix>/<run_id>/tmp/          scratch space; cleanup-resources deletes it after the run
+ */
+export interface RunArtifacts {
+  root: S3Prefix;
+  configKey: string;
+  results: S3Prefix;
+  tmp: S3Prefix;
+}
+
+export const runArtifacts = (runsPrefix: S3Prefix, runId: string): RunArtifacts => {
+  if (!runIdSchema.safeParse(runId).success) {
+    throw new ValidationError(`Invalid run_id ${JSON.stringify(runId)}`, [
+      { field: 'run_id', message: 'must be 1-64 characters of A-Z a-z 0-9 _ -' },
+    ]);
+  }
+  const root = runsPrefix.child(runId);
+  return { root, configKey: root.key('config.json'), results: root.child('results'), tmp: root.child('tmp') };
+};
+
+/** The workflows this repo deploys; also the `workflow` attribute of notifications. */
+export const WORKFLOWS = ['backtest', 'backtest-simplified', 'data-sync', 'deploy'] as const;
+export type Workflow = (typeof WORKFLOWS)[number];
+export const workflowSchema = z.enum(WORKFLOWS, { error: `must be one of ${WORKFLOWS.join(', ')}` });
+
+/** A terminal run status as the workflow-state table records it. */
+export const RUN_STATUSES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED'] as const;
+
+/** The error object a Step Functions Catch puts at its ResultPath. */
+export const workflowErrorSchema = z.object({
+  Error: z.string().check(z.minLength(1), z.maxLength(256)),
+  Cause: z.optional(z.nullable(z.string())),
+});
+export type WorkflowError = z.output<typeof workflowErrorSchema>;
+
+/** `s3://bucket/key` split into its parts, or a ValidationError naming `field`. */
+export const parseS3Uri = (uri: string, field: string): { bucket: string; key: string } => {
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(uri);
+  if (!match) {
+    throw new ValidationError(`Invalid input: ${field}: must be an s3://bucket/key URI`, [
+      { field, message: 'must be an s3://bucket/key URI' },
+    ]);
+  }
+  return { bucket: match[1] as string, key: match[2] as string };
+};
