@@ -1,0 +1,1 @@
+export { type CleanupResult, cleanupResourcesInput, handler } from './handler';

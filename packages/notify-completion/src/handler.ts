@@ -1,0 +1,101 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  awsClientConfig,
+  createWorkflowHandler,
+  readEnvironment,
+  runIdSchema,
+  strategyNameSchema,
+  strategyVersionSchema,
+  toWorkflowError,
+  workflowErrorSchema,
+  workflowSchema,
+} from '@tradai/lambda-kit';
+import * as z from 'zod/mini';
+import { bodyOf, type Notification, subjectOf } from './message';
+
+const sns = new SNSClient(awsClientConfig);
+
+const MAX_RESULT_BYTES = 32_768;
+
+export const notifyCompletionInput = z
+  .strictObject({
+    workflow: workflowSchema,
+    status: z.enum(['COMPLETED', 'FAILED'], { error: 'must be COMPLETED or FAILED' }),
+    run_id: z.optional(runIdSchema),
+    strategy_name: z.optional(strategyNameSchema),
+    strategy_version: z.optional(strategyVersionSchema),
+    execution_arn: z.optional(
+      z.string().check(
+        z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^\s:]{1,80}:[^\s:]{1,80}$/, {
+          error: 'must be a Step Functions execution ARN',
+        }),
+      ),
+    ),
+    result: z.optional(
+      z.record(z.string(), z.unknown()).check(
+        z.refine((value) => JSON.stringify(value).length <= MAX_RESULT_BYTES, {
+          error: `must serialise to at most ${MAX_RESULT_BYTES} bytes`,
+        }),
+      ),
+    ),
+    error: z.optional(workflowErrorSchema),
+  })
+  .check(
+    z.refine((input) => input.status !== 'FAILED' || input.error !== undefined, {
+      path: ['error'],
+      error: 'is required when status is FAILED',
+    }),
+  );
+
+const environment = z.object({
+  NOTIFICATION_TOPIC_ARN: z
+    .string()
+    .check(
+      z.regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, { error: 'must be an SNS topic ARN' }),
+    ),
+});
+
+/**
+ * Tells people how a workflow ended: one SNS message with a readable body and the attributes
+ * subscribers filter on (`status`, `workflow`, `strategy`).
+ */
+export const { handler, logger, metrics } = createWorkflowHandler({
+  service: 'notify-completion',
+  input: notifyCompletionInput,
+  handle: async (notification: Notification, tools): Promise<{ message_id: string }> => {
+    const env = readEnvironment(environment);
+    const attribute = (value: string) => ({ DataType: 'String', StringValue: value });
+    const response = await sns
+      .send(
+        new PublishCommand({
+          TopicArn: env.NOTIFICATION_TOPIC_ARN,
+          Subject: subjectOf(notification),
+          Message: bodyOf(notification),
+          MessageAttributes: {
+            status: attribute(notification.status),
+            workflow: attribute(notification.workflow),
+            // SNS refuses empty attribute values; filter policies can match on "unknown".
+            strategy: attribute(notification.strategy_name ?? 'unknown'),
+            ...(notification.run_id ? { run_id: attribute(notification.run_id) } : {}),
+          },
+        }),
+      )
+      .catch((error: unknown) => {
+        throw toWorkflowError(error, 'Publishing the notification');
+      });
+    const messageId = response.MessageId ?? '';
+    tools.metrics.addMetric(
+      notification.status === 'FAILED' ? 'FailureNotifications' : 'CompletionNotifications',
+      MetricUnit.Count,
+      1,
+    );
+    tools.logger.info('Notification published', {
+      workflow: notification.workflow,
+      status: notification.status,
+      run_id: notification.run_id,
+      message_id: messageId,
+    });
+    return { message_id: messageId };
+  },
+});

@@ -1,0 +1,111 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { S3Client } from '@aws-sdk/client-s3';
+import {
+  awsClientConfig,
+  BacktestResultError,
+  bucketNameSchema,
+  check,
+  createWorkflowHandler,
+  describeIssues,
+  readEnvironment,
+  runArtifacts,
+  runIdSchema,
+  s3Prefix,
+  s3PrefixSchema,
+  s3Uri,
+  strategyNameSchema,
+  ValidationError,
+} from '@tradai/lambda-kit';
+import * as z from 'zod/mini';
+import { findResultKey, parseResultFile, readObject } from './result-file';
+import { type BacktestSummary, backtestResultFileSchema, summarise } from './summary';
+
+const s3 = new S3Client(awsClientConfig);
+
+/** The spec's backtest metric lives in its own namespace, with `Strategy` as its only dimension. */
+export const backtestMetrics = new Metrics({
+  namespace: 'TradAI/Backtest',
+  serviceName: 'transform-results',
+});
+backtestMetrics.clearDefaultDimensions();
+
+/** ECS reports task times as epoch milliseconds (`.sync` output) or ISO strings (DescribeTasks JSON). */
+const instantSchema = z.union([
+  z.number().check(z.int(), z.positive()),
+  z
+    .string()
+    .check(z.refine((value) => !Number.isNaN(Date.parse(value)), { error: 'must be an ISO-8601 instant' })),
+]);
+const toMillis = (value: number | string) => (typeof value === 'number' ? value : Date.parse(value));
+
+export const transformResultsInput = z.strictObject({
+  run_id: runIdSchema,
+  strategy_name: strategyNameSchema,
+  /** RunBacktest's task: when the container started and stopped. */
+  task: z.object({ started_at: instantSchema, stopped_at: instantSchema }).check(
+    z.refine((task) => toMillis(task.stopped_at) >= toMillis(task.started_at), {
+      path: ['stopped_at'],
+      error: 'must not be before started_at',
+    }),
+  ),
+});
+
+const environment = z.object({
+  RUNS_BUCKET: bucketNameSchema,
+  RUNS_PREFIX: z._default(s3PrefixSchema, s3Prefix('runs')),
+});
+
+export interface TransformedResult extends BacktestSummary {
+  results_uri: string;
+  duration_seconds: number;
+}
+
+/**
+ * Reads the freqtrade result the strategy container wrote under `runs/<run_id>/results/` and
+ * returns the run summary (a few hundred bytes, whatever the size of the file). Emits
+ * `BacktestDuration` from the ECS task's own start and stop times.
+ */
+export const { handler, logger, metrics } = createWorkflowHandler({
+  service: 'transform-results',
+  input: transformResultsInput,
+  handle: async ({ run_id, strategy_name, task }, tools): Promise<TransformedResult> => {
+    const env = readEnvironment(environment);
+    const { results } = runArtifacts(env.RUNS_PREFIX, run_id);
+    const key = await findResultKey(s3, env.RUNS_BUCKET, results);
+    const parsed = check(
+      backtestResultFileSchema,
+      parseResultFile(key, await readObject(s3, env.RUNS_BUCKET, key)),
+    );
+    if (!parsed.ok) {
+      throw new BacktestResultError(
+        `${key} is not a freqtrade backtest result: ${describeIssues(parsed.issues)}`,
+      );
+    }
+    const stats = parsed.data.strategy[strategy_name];
+    if (!stats) {
+      const found = Object.keys(parsed.data.strategy).join(', ') || 'none';
+      throw new BacktestResultError(
+        `${key} holds no result for ${strategy_name} (strategies in the file: ${found})`,
+      );
+    }
+    const durationSeconds = Math.round((toMillis(task.stopped_at) - toMillis(task.started_at)) / 1000);
+    if (!Number.isFinite(durationSeconds)) {
+      throw new ValidationError('Invalid input: task: start and stop times must be real instants', [
+        { field: 'task', message: 'must hold real instants' },
+      ]);
+    }
+
+    backtestMetrics.addDimension('Strategy', strategy_name);
+    backtestMetrics.addMetric('BacktestDuration', MetricUnit.Seconds, durationSeconds);
+    backtestMetrics.publishStoredMetrics();
+    tools.metrics.addMetric('ResultsSummarised', MetricUnit.Count, 1);
+
+    const summary: TransformedResult = {
+      ...summarise(strategy_name, stats),
+      results_uri: s3Uri(env.RUNS_BUCKET, key),
+      duration_seconds: durationSeconds,
+    };
+    tools.logger.info('Backtest result summarised', { run_id, key, ...summary });
+    return summary;
+  },
+});

@@ -1,0 +1,2 @@
+export { backtestMetrics, handler, type TransformedResult, transformResultsInput } from './handler';
+export { type BacktestSummary, ratiosFromDailyProfit, summarise } from './summary';

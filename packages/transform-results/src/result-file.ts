@@ -1,0 +1,96 @@
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { BacktestResultError, type S3Prefix, toWorkflowError } from '@tradai/lambda-kit';
+import { unzipSync } from 'fflate';
+
+/** Larger than any freqtrade result we have seen (the trades list dominates); bounds Lambda memory. */
+export const MAX_RESULT_BYTES = 100 * 1024 * 1024;
+
+/** freqtrade's pointer to the newest result in a results folder. */
+const LAST_RESULT_FILE = '.last_result.json';
+
+const isResultFile = (name: string) =>
+  /\.(json|zip)$/.test(name) &&
+  !name.startsWith('.') &&
+  !name.endsWith('.meta.json') &&
+  !name.endsWith('_config.json');
+
+/**
+ * The key of the run's freqtrade result under `results/`: the file `.last_result.json` names
+ * (freqtrade writes it), else the newest `*.json`/`*.zip` that is not a `.meta.json` or config.
+ */
+export const findResultKey = async (s3: S3Client, bucket: string, results: S3Prefix): Promise<string> => {
+  const objects: { key: string; modified: number }[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3
+      .send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: results.listPrefix, ContinuationToken: token }),
+      )
+      .catch((error: unknown) => {
+        throw toWorkflowError(error, 'Listing the backtest results');
+      });
+    for (const object of page.Contents ?? []) {
+      if (object.Key && results.contains(object.Key)) {
+        objects.push({ key: object.Key, modified: object.LastModified?.getTime() ?? 0 });
+      }
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+
+  const names = new Map(objects.map((object) => [object.key.slice(results.listPrefix.length), object]));
+  if (names.has(LAST_RESULT_FILE)) {
+    const pointer = JSON.parse(
+      new TextDecoder().decode(await readObject(s3, bucket, results.listPrefix + LAST_RESULT_FILE)),
+    ) as { latest_backtest?: unknown };
+    const latest = typeof pointer.latest_backtest === 'string' ? pointer.latest_backtest : '';
+    if (names.has(latest) && isResultFile(latest)) return results.listPrefix + latest;
+  }
+  const candidates = [...names.entries()]
+    .filter(([name]) => !name.includes('/') && isResultFile(name))
+    .sort(([, a], [, b]) => b.modified - a.modified);
+  const newest = candidates[0];
+  if (!newest) {
+    throw new BacktestResultError(
+      `No freqtrade result file under ${results.listPrefix} (found ${objects.length} object(s)); the strategy container must write one there`,
+    );
+  }
+  return newest[1].key;
+};
+
+export const readObject = async (s3: S3Client, bucket: string, key: string): Promise<Uint8Array> => {
+  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })).catch((error: unknown) => {
+    throw toWorkflowError(error, `Reading ${key}`);
+  });
+  if ((object.ContentLength ?? 0) > MAX_RESULT_BYTES) {
+    throw new BacktestResultError(
+      `${key} is ${object.ContentLength} bytes, above the ${MAX_RESULT_BYTES} limit`,
+    );
+  }
+  if (!object.Body) throw new BacktestResultError(`${key} has no body`);
+  return object.Body.transformToByteArray();
+};
+
+/** The result JSON, from a `.json` file or the result inside freqtrade's `.zip`. */
+export const parseResultFile = (key: string, bytes: Uint8Array): unknown => {
+  let json = bytes;
+  if (key.endsWith('.zip')) {
+    let files: Record<string, Uint8Array>;
+    try {
+      files = unzipSync(bytes, {
+        filter: (file) => isResultFile(file.name.split('/').pop() ?? '') && file.name.endsWith('.json'),
+      });
+    } catch (error) {
+      throw new BacktestResultError(`${key} is not a readable zip archive`, { cause: error });
+    }
+    const inner = Object.values(files);
+    if (inner.length !== 1 || !inner[0]) {
+      throw new BacktestResultError(`${key} must hold exactly one result .json, found ${inner.length}`);
+    }
+    json = inner[0];
+  }
+  try {
+    return JSON.parse(new TextDecoder().decode(json));
+  } catch (error) {
+    throw new BacktestResultError(`${key} is not valid JSON`, { cause: error });
+  }
+};

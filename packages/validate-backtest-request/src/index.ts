@@ -1,0 +1,5 @@
+export {
+  handler,
+  type NormalisedBacktestRequest,
+  validateBacktestRequestInput,
+} from './handler';
