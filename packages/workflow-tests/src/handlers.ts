@@ -1,0 +1,80 @@
+import { handler as cleanupResources } from '@tradai/cleanup-resources';
+import { handler as dataCollectionProxy } from '@tradai/data-collection-proxy';
+import { fakeContext } from '@tradai/lambda-kit/testing';
+import { handler as notifyCompletion } from '@tradai/notify-completion';
+import { handler as prepareConfig } from '@tradai/prepare-config';
+import { handler as transformResults } from '@tradai/transform-results';
+import { handler as validateBacktestRequest } from '@tradai/validate-backtest-request';
+import { handler as validateStrategy } from '@tradai/validate-strategy';
+import { LOCAL, LOCAL_SUBSTITUTIONS } from './machines';
+
+type Handler = (event: never, context: ReturnType<typeof fakeContext>) => Promise<unknown>;
+
+/** The deployed function behind each Lambda ARN the machines call, by its local ARN. */
+const HANDLERS: Record<string, { name: string; handler: Handler }> = Object.fromEntries(
+  (
+    [
+      ['ValidateBacktestRequestArn', 'validate-backtest-request', validateBacktestRequest],
+      ['ValidateStrategyArn', 'validate-strategy', validateStrategy],
+      ['DataCollectionProxyArn', 'data-collection-proxy', dataCollectionProxy],
+      ['PrepareConfigArn', 'prepare-config', prepareConfig],
+      ['TransformResultsArn', 'transform-results', transformResults],
+      ['CleanupResourcesArn', 'cleanup-resources', cleanupResources],
+      ['NotifyCompletionArn', 'notify-completion', notifyCompletion],
+    ] as const
+  ).map(([placeholder, name, handler]) => [
+    LOCAL_SUBSTITUTIONS[placeholder],
+    { name, handler: handler as Handler },
+  ]),
+);
+
+export const LOCAL_BUCKETS = {
+  strategies: `tradai-${LOCAL.stage}-strategies`,
+  datasets: `tradai-${LOCAL.stage}-market-data`,
+  runs: `tradai-${LOCAL.stage}-backtest-runs`,
+} as const;
+
+export const NOTIFICATION_TOPIC_ARN = `arn:aws:sns:${LOCAL.region}:${LOCAL.accountId}:tradai-${LOCAL.stage}-workflow-notifications`;
+export const BACKTEST_TASK_TEMPLATE = `tradai-${LOCAL.stage}-backtest-template`;
+
+/** The environment serverless.yml gives the functions, with local names. */
+export const LOCAL_ENVIRONMENT: Record<string, string> = {
+  AWS_REGION: LOCAL.region,
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  STRATEGY_BUCKET: LOCAL_BUCKETS.strategies,
+  STRATEGY_CONFIG_PREFIX: 'strategies',
+  STRATEGY_REPOSITORY_PREFIX: 'tradai/strategies',
+  DATASET_BUCKET: LOCAL_BUCKETS.datasets,
+  DATASET_PREFIX: 'datasets',
+  DEFAULT_EXCHANGE: 'binance',
+  FRESHNESS_GRACE_SECONDS: '3600',
+  RUNS_BUCKET: LOCAL_BUCKETS.runs,
+  RUNS_PREFIX: 'runs',
+  BACKTEST_TASK_TEMPLATE,
+  STRATEGY_TASK_FAMILY_PREFIX: `tradai-${LOCAL.stage}-strategy-`,
+  STRATEGY_CONTAINER_NAME: 'strategy',
+  NOTIFICATION_TOPIC_ARN,
+};
+
+export const applyLocalEnvironment = () => Object.assign(process.env, LOCAL_ENVIRONMENT);
+
+/**
+ * Runs the real handler behind `functionArn`. A handler's error comes back as Lambda reports it to
+ * Step Functions: `Error` is the error's name, `Cause` the JSON of errorType and errorMessage.
+ */
+export const invokeLocalFunction = async (functionArn: string, payload: unknown): Promise<unknown> => {
+  const target = HANDLERS[functionArn];
+  if (!target) throw new Error(`No local handler for ${functionArn}`);
+  try {
+    return await target.handler(payload as never, fakeContext(`tradai-${LOCAL.stage}-${target.name}`));
+  } catch (error) {
+    const name = error instanceof Error ? error.name : 'Error';
+    const message = error instanceof Error ? error.message : String(error);
+    throw Object.assign(new Error(JSON.stringify({ errorType: name, errorMessage: message })), { name });
+  }
+};
+
+export const isLocalFunction = (resource: string): boolean => resource in HANDLERS;

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import './polyfills';
+import { StateMachine } from 'aws-local-stepfunctions';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const STATE_MACHINES_DIR = path.join(REPO_ROOT, 'state-machines');
+
+export const MACHINES = ['backtest', 'backtest-simplified'] as const;
+export type MachineName = (typeof MACHINES)[number];
+
+export const LOCAL = { accountId: '123456789012', region: 'eu-west-1', stage: 'local' } as const;
+
+const lambdaArn = (fn: string) =>
+  `arn:aws:lambda:${LOCAL.region}:${LOCAL.accountId}:function:tradai-${LOCAL.stage}-${fn}`;
+
+/**
+ * What `DefinitionSubstitutions` puts into the ASL on AWS (serverless.yml), with local values.
+ * The Lambda ARNs name the functions whose real handlers answer in-process (handlers.ts).
+ */
+export const LOCAL_SUBSTITUTIONS: Record<string, string> = {
+  ValidateBacktestRequestArn: lambdaArn('validate-backtest-request'),
+  ValidateStrategyArn: lambdaArn('validate-strategy'),
+  DataCollectionProxyArn: lambdaArn('data-collection-proxy'),
+  PrepareConfigArn: lambdaArn('prepare-config'),
+  TransformResultsArn: lambdaArn('transform-results'),
+  CleanupResourcesArn: lambdaArn('cleanup-resources'),
+  NotifyCompletionArn: lambdaArn('notify-completion'),
+  WorkflowStateTable: `tradai-${LOCAL.stage}-workflow-state`,
+  DeadLetterQueueUrl: `https://sqs.${LOCAL.region}.amazonaws.com/${LOCAL.accountId}/tradai-${LOCAL.stage}-workflow-dlq`,
+  EcsClusterArn: `arn:aws:ecs:${LOCAL.region}:${LOCAL.accountId}:cluster/tradai-${LOCAL.stage}`,
+  PrivateSubnet1: 'subnet-0a1b2c3d4e5f60001',
+  PrivateSubnet2: 'subnet-0a1b2c3d4e5f60002',
+  BacktestSecurityGroup: 'sg-0a1b2c3d4e5f60003',
+  MlflowTrackingUri: 'http://mlflow.tradai.local:5000',
+  DataSyncStateMachineArn: `arn:aws:states:${LOCAL.region}:${LOCAL.accountId}:stateMachine:tradai-${LOCAL.stage}-data-sync`,
+};
+
+export const aslPath = (machine: MachineName) => path.join(STATE_MACHINES_DIR, `${machine}.asl.json`);
+
+/** The ASL file as committed, `${...}` placeholders included. */
+export const readAsl = (machine: MachineName): AslDefinition =>
+  JSON.parse(readFileSync(aslPath(machine), 'utf8'));
+
+/** Placeholders in an ASL text, in order of first use. */
+export const placeholdersOf = (text: string): string[] => [
+  ...new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1] as string)),
+];
+
+export const substitute = (text: string, values: Record<string, string>): string =>
+  text.replace(/\$\{(\w+)\}/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`No local value for placeholder \${${name}}`);
+    return value;
+  });
+
+export const resolvedAsl = (machine: MachineName): AslDefinition =>
+  JSON.parse(substitute(readFileSync(aslPath(machine), 'utf8'), LOCAL_SUBSTITUTIONS));
+
+const cache = new Map<MachineName, StateMachine>();
+
+/** Validation costs ~100-250 ms per file: one StateMachine per machine and process. */
+export const stateMachine = (machine: MachineName): StateMachine => {
+  let built = cache.get(machine);
+  if (!built) {
+    built = new StateMachine(resolvedAsl(machine) as never);
+    cache.set(machine, built);
+  }
+  return built;
+};
+
+// --- a minimal ASL model, enough to walk a definition ---
+export interface AslState {
+  Type: string;
+  Resource?: string;
+  Next?: string;
+  End?: boolean;
+  Default?: string;
+  Choices?: Record<string, unknown>[];
+  Catch?: { ErrorEquals: string[]; ResultPath?: string | null; Next: string }[];
+  Retry?: { ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; BackoffRate?: number }[];
+  Branches?: AslDefinition[];
+  [field: string]: unknown;
+}
+export interface AslDefinition {
+  StartAt: string;
+  States: Record<string, AslState>;
+  TimeoutSeconds?: number;
+  Comment?: string;
+}
+
+/** Every state of a definition, branches included, with the name it has in the event log. */
+export const allStates = (definition: AslDefinition): [string, AslState][] =>
+  Object.entries(definition.States).flatMap(([name, state]) => [
+    [name, state] as [string, AslState],
+    ...(state.Branches ?? []).flatMap((branch) => allStates(branch)),
+  ]);

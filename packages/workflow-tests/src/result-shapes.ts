@@ -1,0 +1,88 @@
+import type { CleanupResult } from '@tradai/cleanup-resources';
+import type { FreshnessReport } from '@tradai/data-collection-proxy';
+import type { PreparedRun } from '@tradai/prepare-config';
+import type { TransformedResult } from '@tradai/transform-results';
+import type { NormalisedBacktestRequest } from '@tradai/validate-backtest-request';
+import type { StrategyValidation } from '@tradai/validate-strategy';
+
+/**
+ * One example of what each Task resource returns, typed against the handlers' own result types
+ * (`satisfies`), so a field removed from a handler breaks the type check before it breaks a
+ * JSONPath. The path check treats every key of an example as always present.
+ */
+export const RESULT_EXAMPLES: Record<string, unknown> = {
+  '${ValidateBacktestRequestArn}': {
+    run_id: 'r',
+    strategy_name: 'S',
+    strategy_version: '1.0.0',
+    experiment_name: 'e',
+    symbols: ['BTC/USDT'],
+    timeframe: '1h',
+    start_date: '2024-01-01',
+    end_date: '2024-02-01',
+    config_overrides: {},
+    auto_sync: false,
+  } satisfies NormalisedBacktestRequest,
+  '${ValidateStrategyArn}': {
+    valid: true,
+    image_uri: null,
+    config_path: null,
+    reasons: [],
+  } satisfies StrategyValidation,
+  '${DataCollectionProxyArn}': {
+    all_fresh: true,
+    exchange: 'binance',
+    timeframe: '1h',
+    checked_at: '2024-01-01T00:00:00Z',
+    symbols: [],
+  } satisfies FreshnessReport,
+  '${PrepareConfigArn}': {
+    image_uri: 'i',
+    config_path: 's3://b/k',
+    task_definition_arn: 'arn',
+    task_definition_registered: true,
+    timerange: '20240101-20240201',
+    results_path: 's3://b/k/',
+  } satisfies PreparedRun,
+  '${TransformResultsArn}': {
+    strategy: 'S',
+    timeframe: '1h',
+    start: 's',
+    end: 'e',
+    total_trades: 0,
+    win_rate: null,
+    profit_factor: null,
+    total_return: 0,
+    max_drawdown: null,
+    sharpe_ratio: null,
+    sortino_ratio: null,
+    calmar_ratio: null,
+    ratio_source: { sharpe: 'absent', sortino: 'absent', calmar: 'absent' },
+    starting_balance: 1,
+    final_balance: null,
+    stake_currency: null,
+    trading_days: 0,
+    results_uri: 's3://b/k',
+    duration_seconds: 0,
+  } satisfies TransformedResult,
+  '${CleanupResourcesArn}': { prefix: 's3://b/runs/r/tmp/', deleted: 0 } satisfies CleanupResult,
+  '${NotifyCompletionArn}': { message_id: 'm' },
+  // Service integrations: what Step Functions returns for each.
+  'arn:aws:states:::dynamodb:updateItem': {},
+  'arn:aws:states:::sqs:sendMessage': { MessageId: 'm', MD5OfMessageBody: 'x' },
+  'arn:aws:states:::ecs:runTask.sync': {
+    TaskArn: 'arn',
+    TaskDefinitionArn: 'arn',
+    LastStatus: 'STOPPED',
+    StartedAt: 0,
+    StoppedAt: 0,
+    StopCode: 'EssentialContainerExited',
+    Containers: [],
+  },
+  'arn:aws:states:::states:startExecution.sync:2': {
+    ExecutionArn: 'arn',
+    Status: 'SUCCEEDED',
+    StartDate: 0,
+    StopDate: 0,
+  },
+};

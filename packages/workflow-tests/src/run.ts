@@ -1,0 +1,200 @@
+import { useWorld } from './aws';
+import { applyLocalEnvironment } from './handlers';
+import {
+  type AslState,
+  allStates,
+  LOCAL,
+  LOCAL_SUBSTITUTIONS,
+  type MachineName,
+  resolvedAsl,
+  stateMachine,
+} from './machines';
+import { type CaseDefinition, caseInput, readCases, readMockConfig, responseFor } from './scenarios';
+import { seedWorld } from './seed';
+import { answerTask, namedError, type TaskContext } from './tasks';
+import type { World } from './world';
+
+/** What aws-local-stepfunctions passes to and expects from a local task handler. */
+type JSONValue = null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
+
+export interface StateEvent {
+  state: string;
+  type: string;
+  event: 'entered' | 'exited' | 'failed' | 'retried' | 'caught';
+  error?: string;
+  /** Real milliseconds since the execution started. */
+  at: number;
+  /** Simulated world clock when the event happened. */
+  worldTime: number;
+}
+
+export interface WorkflowRun {
+  machine: MachineName;
+  caseName: string;
+  status: 'SUCCEEDED' | 'FAILED';
+  output?: unknown;
+  error?: { Error: string; Cause: string };
+  /** Every state entered, in order. */
+  states: string[];
+  events: StateEvent[];
+  /** Step Functions bills state transitions: one per state entered, one per retry. */
+  transitions: number;
+  world: World;
+  runId?: string;
+  record?: Record<string, unknown>;
+  realMs: number;
+  simulatedMs: number;
+}
+
+export interface RunOptions {
+  machine: MachineName;
+  caseName: string;
+  /** Overrides the case's input. */
+  input?: unknown;
+  /** Starts from this world instead of the seeded one. */
+  world?: World;
+  /** Called for each state event as it happens (the simulator's live trace). */
+  onEvent?: (event: StateEvent) => void;
+}
+
+export const TABLE = LOCAL_SUBSTITUTIONS.WorkflowStateTable as string;
+export const DLQ_URL = LOCAL_SUBSTITUTIONS.DeadLetterQueueUrl as string;
+
+const taskStates = (machine: MachineName) =>
+  allStates(resolvedAsl(machine)).filter(([, state]) => state.Type === 'Task') as [string, AslState][];
+
+export const caseDefinition = (machine: MachineName, caseName: string): CaseDefinition => {
+  const cases = readCases(machine).cases;
+  const definition = cases[caseName];
+  if (!definition) {
+    throw new Error(`Unknown case ${caseName} for ${machine}; cases: ${Object.keys(cases).join(', ')}`);
+  }
+  return definition;
+};
+
+/**
+ * Executes the real ASL of `machine` for one case: Lambda tasks run the real handlers against the
+ * world, service integrations are answered by the world, and the case's MockConfigFile entries
+ * inject faults or canned answers where it says so. Retries do not sleep.
+ */
+export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => {
+  const { machine, caseName } = options;
+  const definition = caseDefinition(machine, caseName);
+  const mocks = readMockConfig(machine);
+  const testCase = mocks.StateMachines[machine]?.TestCases[caseName];
+  if (!testCase) throw new Error(`${machine}.mock.json has no test case ${caseName}`);
+
+  applyLocalEnvironment();
+  const world = options.world ?? seedWorld();
+  for (const [runId, record] of Object.entries(definition.world?.records ?? {}))
+    world.putRecord(TABLE, runId, record);
+  useWorld(world);
+
+  const input = options.input ?? caseInput(machine, definition);
+  const runId =
+    typeof input === 'object' && input !== null && typeof (input as { run_id?: unknown }).run_id === 'string'
+      ? (input as { run_id: string }).run_id
+      : undefined;
+  // Execution names are run ids (the trigger's rule); a request without a valid one gets the case name.
+  const executionName = runId !== undefined && /^[A-Za-z0-9_-]{1,80}$/.test(runId) ? runId : caseName;
+  const stateMachineArn = `arn:aws:states:${LOCAL.region}:${LOCAL.accountId}:stateMachine:tradai-${LOCAL.stage}-${machine}`;
+  const executionArn = `arn:aws:states:${LOCAL.region}:${LOCAL.accountId}:execution:tradai-${LOCAL.stage}-${machine}:${executionName}`;
+  const startedAt = new Date(world.now).toISOString();
+  const ctx: TaskContext = {
+    world,
+    container: definition.world?.container ?? {},
+    dataSync: definition.world?.data_sync ?? {},
+    executionArn,
+  };
+
+  const invocations = new Map<string, number>();
+  const taskResourceLocalHandlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
+  const retryIntervalOverrides: Record<string, number> = {};
+  for (const [name, state] of taskStates(machine)) {
+    taskResourceLocalHandlers[name] = async (params: JSONValue): Promise<JSONValue> => {
+      const invocation = invocations.get(name) ?? 0;
+      invocations.set(name, invocation + 1);
+      const mockName = testCase[name];
+      const response = mockName ? responseFor(mocks.MockedResponses[mockName], invocation) : undefined;
+      if (mockName && !mocks.MockedResponses[mockName])
+        throw new Error(`Mock ${mockName} is not in MockedResponses`);
+      if (response?.Throw) throw namedError(response.Throw.Error, response.Throw.Cause ?? '');
+      if (response && 'Return' in response) return response.Return as JSONValue;
+      return (await answerTask(state, params, ctx)) as JSONValue;
+    };
+  }
+  for (const [name, state] of allStates(resolvedAsl(machine)))
+    if (state.Retry) retryIntervalOverrides[name] = 0;
+
+  const t0 = performance.now();
+  const simulatedStart = world.now;
+  const execution = stateMachine(machine).run(input as never, {
+    overrides: { taskResourceLocalHandlers, retryIntervalOverrides },
+    context: {
+      Execution: {
+        Id: executionArn,
+        Name: executionName,
+        Input: input,
+        StartTime: startedAt,
+        RoleArn: 'local',
+      },
+      StateMachine: { Id: stateMachineArn, Name: `tradai-${LOCAL.stage}-${machine}` },
+      State: { EnteredTime: startedAt, Name: '', RetryCount: 0 },
+    } as never,
+  });
+
+  const events: StateEvent[] = [];
+  const collect = (async () => {
+    for await (const event of execution.eventLogs) {
+      const kind = {
+        StateEntered: 'entered',
+        StateExited: 'exited',
+        StateFailed: 'failed',
+        StateRetried: 'retried',
+        StateCaught: 'caught',
+      }[event.type as string] as StateEvent['event'] | undefined;
+      if (!kind || !('state' in event)) continue;
+      const recorded: StateEvent = {
+        state: event.state.name,
+        type: event.state.type,
+        event: kind,
+        at: performance.now() - t0,
+        worldTime: world.now,
+        ...('Error' in event ? { error: String(event.Error) } : {}),
+      };
+      events.push(recorded);
+      options.onEvent?.(recorded);
+    }
+  })();
+
+  let status: WorkflowRun['status'] = 'SUCCEEDED';
+  let output: unknown;
+  let error: WorkflowRun['error'];
+  try {
+    output = await execution.result;
+  } catch (failure) {
+    status = 'FAILED';
+    const cause = (failure as Error).cause as Error | undefined;
+    const source = cause ?? (failure as Error);
+    error = { Error: source.name, Cause: source.message };
+  }
+  await collect;
+
+  const states = events.filter((e) => e.event === 'entered').map((e) => e.state);
+  const retries = events.filter((e) => e.event === 'retried').length;
+  const record = runId ? world.record(TABLE, runId) : undefined;
+  return {
+    machine,
+    caseName,
+    status,
+    ...(status === 'SUCCEEDED' ? { output } : { error }),
+    states,
+    events,
+    transitions: states.length + retries,
+    world,
+    ...(runId ? { runId } : {}),
+    ...(record ? { record } : {}),
+    realMs: performance.now() - t0,
+    simulatedMs: world.now - simulatedStart,
+  };
+};

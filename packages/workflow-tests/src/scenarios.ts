@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type MachineName, REPO_ROOT, STATE_MACHINES_DIR } from './machines';
+import type { ContainerBehaviour, DataSyncBehaviour } from './tasks';
+
+/**
+ * Step Functions Local's MockConfigFile (`<machine>.mock.json`, beside the ASL):
+ *   StateMachines.<machine>.TestCases.<case>.<State> = <MockName>
+ *   MockedResponses.<MockName>.<"0" | "1-2"> = { Return: ... } | { Throw: { Error, Cause } }
+ * One difference: an invocation no response covers runs the real thing (handler or world), so
+ * "fails twice, then succeeds" exercises the real handler on the third attempt.
+ */
+export interface MockedResponse {
+  Return?: unknown;
+  Throw?: { Error: string; Cause?: string };
+}
+export interface MockConfigFile {
+  StateMachines: Record<string, { TestCases: Record<string, Record<string, string>> }>;
+  MockedResponses: Record<string, Record<string, MockedResponse>>;
+}
+
+/** What a case expects and sets up (`<machine>.cases.json`): the part MockConfigFile has no place for. */
+export interface CaseDefinition {
+  description: string;
+  /** Merged over the sample input (events/<machine>.json); a null value removes the field. */
+  input?: Record<string, unknown>;
+  /** Replaces the sample input entirely (e.g. a non-object). */
+  raw_input?: unknown;
+  world?: {
+    container?: ContainerBehaviour;
+    data_sync?: DataSyncBehaviour;
+    /** Workflow-state records that exist before the run: run_id -> attributes (strings). */
+    records?: Record<string, Record<string, string>>;
+  };
+  expect: CaseExpectation;
+}
+export interface CaseExpectation {
+  status: 'SUCCEEDED' | 'FAILED';
+  /** The execution's error name when FAILED. */
+  error?: string;
+  /** Every state entered, in order (branch states included). */
+  states: string[];
+  /** The workflow-state record after the run (a subset of its attributes), or null: no record. */
+  record: Record<string, unknown> | null;
+  /** The `status` attribute of every SNS message published, in order. */
+  notifications: string[];
+  /** Messages sent to the workflow DLQ. */
+  dlq: number;
+}
+
+export interface CasesFile {
+  cases: Record<string, CaseDefinition>;
+}
+
+const readJson = <T>(file: string): T => {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch (error) {
+    throw new Error(`Cannot read ${path.relative(REPO_ROOT, file)}: ${(error as Error).message}`);
+  }
+};
+
+export const mockConfigPath = (machine: MachineName) => path.join(STATE_MACHINES_DIR, `${machine}.mock.json`);
+export const casesPath = (machine: MachineName) => path.join(STATE_MACHINES_DIR, `${machine}.cases.json`);
+export const sampleInputPath = (machine: MachineName) => path.join(REPO_ROOT, 'events', `${machine}.json`);
+
+export const readMockConfig = (machine: MachineName) => readJson<MockConfigFile>(mockConfigPath(machine));
+export const readCases = (machine: MachineName) => readJson<CasesFile>(casesPath(machine));
+export const readSampleInput = (machine: MachineName) =>
+  readJson<Record<string, unknown>>(sampleInputPath(machine));
+
+/** The response for the `invocation`-th call (0-based) of a mocked state, if one covers it. */
+export const responseFor = (
+  responses: Record<string, MockedResponse> | undefined,
+  invocation: number,
+): MockedResponse | undefined => {
+  for (const [range, response] of Object.entries(responses ?? {})) {
+    const [from, to = from] = range.split('-').map(Number);
+    if (from !== undefined && to !== undefined && invocation >= from && invocation <= to) return response;
+  }
+  return undefined;
+};
+
+export const caseInput = (machine: MachineName, definition: CaseDefinition): unknown => {
+  if ('raw_input' in definition) return definition.raw_input;
+  const input: Record<string, unknown> = { ...readSampleInput(machine), ...definition.input };
+  for (const [key, value] of Object.entries(definition.input ?? {})) if (value === null) delete input[key];
+  return input;
+};

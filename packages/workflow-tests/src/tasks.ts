@@ -1,0 +1,247 @@
+import type { Timeframe } from '@tradai/lambda-kit';
+import type { ExpressionInput } from './dynamodb-expressions';
+import { invokeLocalFunction, isLocalFunction, LOCAL_BUCKETS } from './handlers';
+import type { AslState } from './machines';
+import { FREQTRADE_RESULT_FIXTURE, readFixture, writeManifests } from './seed';
+import type { World } from './world';
+
+/** How the simulated strategy container behaves in one scenario (cases file, `world.container`). */
+export interface ContainerBehaviour {
+  /** Simulated run time; above the state's TimeoutSeconds the task times out (States.Timeout). */
+  duration_minutes?: number;
+  exit_code?: number;
+  /** Spot reclaims the capacity mid-run: the FARGATE_SPOT task stops with SpotInterruption. */
+  interrupted_on_spot?: boolean;
+  /** false: the container exits 0 but writes no result file. */
+  writes_result?: boolean;
+}
+
+/** How the stand-in data-sync child execution ends (cases file, `world.data_sync`). */
+export interface DataSyncBehaviour {
+  status?: 'SUCCEEDED' | 'FAILED';
+}
+
+export interface TaskContext {
+  world: World;
+  container: ContainerBehaviour;
+  dataSync: DataSyncBehaviour;
+  executionArn: string;
+}
+
+/** An error as Step Functions names it (`States.TaskFailed`, `DynamoDB.ConditionalCheckFailedException`). */
+export const namedError = (name: string, cause: string): Error => Object.assign(new Error(cause), { name });
+
+const DEFAULT_CONTAINER: Required<ContainerBehaviour> = {
+  duration_minutes: 42,
+  exit_code: 0,
+  interrupted_on_spot: false,
+  writes_result: true,
+};
+
+type Params = Record<string, unknown>;
+const env = (params: Params): Record<string, string> => {
+  const overrides = (
+    params.Overrides as { ContainerOverrides?: { Environment?: { Name: string; Value: string }[] }[] }
+  )?.ContainerOverrides?.[0];
+  return Object.fromEntries((overrides?.Environment ?? []).map(({ Name, Value }) => [Name, Value]));
+};
+const s3Parts = (uri: string) => {
+  const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+  if (!match) throw namedError('States.TaskFailed', `container: ${uri} is not an s3:// URI`);
+  return { bucket: match[1] as string, key: match[2] as string };
+};
+
+/**
+ * The strategy container, simulated against the world: it needs the task definition and the
+ * config PrepareConfig wrote, runs for the scenario's duration, then writes freqtrade's result
+ * (the real fixture) and some scratch files under the run's prefix. In the simplified workflow
+ * it also records its own status, as the v9.2 container does.
+ */
+const runStrategyContainer = (state: AslState, params: Params, ctx: TaskContext) => {
+  const behaviour = { ...DEFAULT_CONTAINER, ...ctx.container };
+  const { world } = ctx;
+  const capacity =
+    (params.CapacityProviderStrategy as { CapacityProvider: string }[] | undefined)?.[0]?.CapacityProvider ??
+    'FARGATE';
+  const definition = world.findTaskDefinition(String(params.TaskDefinition));
+  if (!definition)
+    throw namedError(
+      'ECS.InvalidParameterException',
+      `TaskDefinition not found: ${String(params.TaskDefinition)}`,
+    );
+  const vars = env(params);
+  const taskArn = `arn:aws:ecs:${world.settings.region}:${world.settings.accountId}:task/tradai-${world.settings.stage}/${world.changes.length.toString(16).padStart(32, '0')}`;
+  world.changes.push({
+    kind: 'ecs:run',
+    taskArn,
+    taskDefinition: definition.arn,
+    capacityProvider: capacity,
+  });
+
+  const image = definition.definition.containerDefinitions.find((c) => c.name === 'strategy')?.image ?? '';
+  const startedAt = world.now;
+  const timeoutSeconds = Number(state.TimeoutSeconds ?? 99_999_999);
+  const task = (stopCode: string, exitCode: number | null, minutes: number, reason: string) => ({
+    TaskArn: taskArn,
+    TaskDefinitionArn: definition.arn,
+    ClusterArn: params.Cluster,
+    CapacityProviderName: capacity,
+    LastStatus: 'STOPPED',
+    StartedBy: params.StartedBy,
+    StartedAt: startedAt,
+    StoppedAt: startedAt + minutes * 60_000,
+    StopCode: stopCode,
+    StoppedReason: reason,
+    Containers: [{ Name: 'strategy', Image: image, ExitCode: exitCode, LastStatus: 'STOPPED' }],
+  });
+
+  if (behaviour.interrupted_on_spot && capacity === 'FARGATE_SPOT') {
+    world.now += 7 * 60_000;
+    throw namedError(
+      'States.TaskFailed',
+      JSON.stringify(task('SpotInterruption', 143, 7, 'Your Spot Task was interrupted.')),
+    );
+  }
+  if (behaviour.duration_minutes * 60 > timeoutSeconds) {
+    world.now += timeoutSeconds * 1000;
+    throw namedError('States.Timeout', `RunBacktest did not finish within ${timeoutSeconds} s`);
+  }
+  if (!/@sha256:[0-9a-f]{64}$/.test(image)) {
+    throw namedError(
+      'States.TaskFailed',
+      JSON.stringify(task('TaskFailedToStart', null, 0, `image ${image} is not pinned by digest`)),
+    );
+  }
+  const config = vars.CONFIG_S3_PATH ? s3Parts(vars.CONFIG_S3_PATH) : undefined;
+  if (!config || !world.getObject(config.bucket, config.key)) {
+    world.now += 60_000;
+    throw namedError(
+      'States.TaskFailed',
+      JSON.stringify(task('EssentialContainerExited', 2, 1, `config ${vars.CONFIG_S3_PATH} not found`)),
+    );
+  }
+
+  world.now += behaviour.duration_minutes * 60_000;
+  const results = s3Parts(vars.RESULTS_S3_PATH ?? '');
+  const runRoot = results.key.replace(/results\/$/, '');
+  world.putObject(results.bucket, `${runRoot}tmp/freqtrade.log`, 'freqtrade backtesting ... done\n');
+  world.putObject(results.bucket, `${runRoot}tmp/user_data/data/cache.feather`, new Uint8Array(2048));
+  if (behaviour.exit_code !== 0) {
+    throw namedError(
+      'States.TaskFailed',
+      JSON.stringify(
+        task(
+          'EssentialContainerExited',
+          behaviour.exit_code,
+          behaviour.duration_minutes,
+          'Essential container in task exited',
+        ),
+      ),
+    );
+  }
+  if (behaviour.writes_result) {
+    const name = `backtest-result-${new Date(world.now).toISOString().slice(0, 19).replaceAll(':', '-')}.json`;
+    world.putObject(results.bucket, `${results.key}${name}`, readFixture(FREQTRADE_RESULT_FIXTURE));
+    world.putObject(
+      results.bucket,
+      `${results.key}.last_result.json`,
+      JSON.stringify({ latest_backtest: name }),
+    );
+  }
+  if (vars.DYNAMODB_TABLE && vars.TRADAI_RUN_ID) {
+    // The v9.2 container owns RUNNING and COMPLETED (it cannot know about failures it does not survive).
+    const key = { run_id: { S: vars.TRADAI_RUN_ID } };
+    const values = (status: string) => ({
+      ':status': { S: status },
+      ':pending': { S: 'PENDING' },
+      ':running': { S: 'RUNNING' },
+      ':now': { S: new Date(world.now).toISOString() },
+      ':arn': { S: vars.TRADAI_EXECUTION_ARN ?? '' },
+      ':results': { S: vars.RESULTS_S3_PATH ?? '' },
+    });
+    world.updateItem(vars.DYNAMODB_TABLE, key, {
+      UpdateExpression: 'SET #status = :status, execution_arn = :arn, started_at = :now, updated_at = :now',
+      ConditionExpression: 'attribute_not_exists(#status) OR #status IN (:pending, :running)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: values('RUNNING'),
+    });
+    world.updateItem(vars.DYNAMODB_TABLE, key, {
+      UpdateExpression:
+        'SET #status = :status, results_uri = :results, completed_at = :now, updated_at = :now',
+      ConditionExpression: '#status = :running',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: values('COMPLETED'),
+    });
+  }
+  return task(
+    'EssentialContainerExited',
+    0,
+    behaviour.duration_minutes,
+    'Essential container in task exited',
+  );
+};
+
+/** The stand-in for the data-sync workflow (issue 4 replaces it with the real child machine). */
+const runDataSyncChild = (params: Params, ctx: TaskContext) => {
+  const input = params.Input as {
+    symbols: string[];
+    timeframe: Timeframe;
+    start_date: string;
+    end_date: string;
+  };
+  const arn = String(params.StateMachineArn).replace(':stateMachine:', ':execution:');
+  const executionArn = `${arn}:${String(params.Name)}`;
+  const startDate = ctx.world.now;
+  ctx.world.now += 12 * 60_000;
+  if ((ctx.dataSync.status ?? 'SUCCEEDED') === 'FAILED') {
+    throw namedError(
+      'States.TaskFailed',
+      JSON.stringify({
+        ExecutionArn: executionArn,
+        Status: 'FAILED',
+        Error: 'DataQualityError',
+        Cause: 'gap ratio above threshold',
+      }),
+    );
+  }
+  const day = (value: string) =>
+    new Date(Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value)).toISOString();
+  writeManifests(ctx.world, input.symbols, input.timeframe, {
+    start: day(input.start_date),
+    end: day(input.end_date),
+  });
+  return {
+    ExecutionArn: executionArn,
+    Status: 'SUCCEEDED',
+    StartDate: startDate,
+    StopDate: ctx.world.now,
+    Output: { passed: true },
+  };
+};
+
+/** The default answer of a Task state: the real handler, or the world acting as the AWS service. */
+export const answerTask = async (state: AslState, params: unknown, ctx: TaskContext): Promise<unknown> => {
+  const p = params as Params;
+  if (state.Resource !== undefined && isLocalFunction(state.Resource))
+    return invokeLocalFunction(state.Resource, params);
+  switch (state.Resource) {
+    case 'arn:aws:states:::dynamodb:updateItem':
+      ctx.world.updateItem(
+        String(p.TableName),
+        p.Key as Record<string, { S: string }>,
+        p as unknown as ExpressionInput,
+      );
+      return {};
+    case 'arn:aws:states:::sqs:sendMessage':
+      ctx.world.send({ queueUrl: String(p.QueueUrl), body: p.MessageBody });
+      return { MessageId: `local-${ctx.world.queued.length}`, MD5OfMessageBody: '0'.repeat(32) };
+    case 'arn:aws:states:::ecs:runTask.sync':
+      return runStrategyContainer(state, p, ctx);
+    case 'arn:aws:states:::states:startExecution.sync:2':
+      return runDataSyncChild(p, ctx);
+    default:
+      throw new Error(`The local world cannot answer resource ${state.Resource}`);
+  }
+};
+
+export { LOCAL_BUCKETS };

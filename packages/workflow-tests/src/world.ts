@@ -1,0 +1,163 @@
+import { applyUpdate, type ExpressionInput, type Item, unmarshall } from './dynamodb-expressions';
+
+/**
+ * The AWS a workflow touches, in memory: S3 objects, ECR images, ECS task definitions, the
+ * workflow-state table, SNS and SQS sinks. The real handlers read and write it through the SDK
+ * (aws-sdk-client-mock, see aws.ts); the ASL's direct integrations write it through the task
+ * answers (see tasks.ts). So state flows: what PrepareConfig writes is what the container reads.
+ */
+
+export interface S3Object {
+  body: Uint8Array;
+  lastModified: Date;
+}
+
+export interface TaskDefinitionRevision {
+  family: string;
+  revision: number;
+  arn: string;
+  definition: Record<string, unknown> & { containerDefinitions: { name: string; image: string }[] };
+  tags: { key: string; value: string }[];
+}
+
+export interface PublishedMessage {
+  topicArn: string;
+  subject: string | undefined;
+  message: string;
+  attributes: Record<string, string>;
+}
+
+export interface QueuedMessage {
+  queueUrl: string;
+  body: unknown;
+}
+
+/** One change to the world, in order: what the simulator prints and tests assert. */
+export type WorldChange =
+  | { kind: 's3:put'; uri: string; bytes: number }
+  | { kind: 's3:delete'; uri: string }
+  | { kind: 'ecs:register'; arn: string; image: string }
+  | { kind: 'ecs:run'; taskArn: string; taskDefinition: string; capacityProvider: string }
+  | { kind: 'dynamodb:update'; key: string; status: unknown }
+  | { kind: 'sns:publish'; subject: string | undefined }
+  | { kind: 'sqs:send'; queueUrl: string };
+
+export interface WorldSettings {
+  accountId: string;
+  region: string;
+  stage: string;
+}
+
+export class World {
+  readonly objects = new Map<string, S3Object>();
+  /** repository -> tag -> digest */
+  readonly images = new Map<string, Map<string, string>>();
+  readonly taskDefinitions = new Map<string, TaskDefinitionRevision[]>();
+  readonly tables = new Map<string, Map<string, Item>>();
+  readonly published: PublishedMessage[] = [];
+  readonly queued: QueuedMessage[] = [];
+  readonly changes: WorldChange[] = [];
+  /** A fixed clock, so that runs are reproducible; tasks advance it by their simulated duration. */
+  now: number;
+
+  constructor(
+    readonly settings: WorldSettings,
+    start = Date.parse('2026-01-05T09:00:00Z'),
+  ) {
+    this.now = start;
+  }
+
+  // --- S3 ---
+  putObject(bucket: string, key: string, body: Uint8Array | string, record = true) {
+    const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+    this.objects.set(`${bucket}/${key}`, { body: bytes, lastModified: new Date(this.now) });
+    if (record) this.changes.push({ kind: 's3:put', uri: `s3://${bucket}/${key}`, bytes: bytes.length });
+  }
+  getObject(bucket: string, key: string): S3Object | undefined {
+    return this.objects.get(`${bucket}/${key}`);
+  }
+  deleteObject(bucket: string, key: string) {
+    if (this.objects.delete(`${bucket}/${key}`))
+      this.changes.push({ kind: 's3:delete', uri: `s3://${bucket}/${key}` });
+  }
+  listObjects(bucket: string, prefix: string): { key: string; object: S3Object }[] {
+    return [...this.objects.entries()]
+      .filter(([id]) => id.startsWith(`${bucket}/${prefix}`))
+      .map(([id, object]) => ({ key: id.slice(bucket.length + 1), object }))
+      .sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+  keys(bucket: string, prefix = ''): string[] {
+    return this.listObjects(bucket, prefix).map(({ key }) => key);
+  }
+
+  // --- ECR ---
+  putImage(repository: string, tag: string, digest: string) {
+    const tags = this.images.get(repository) ?? new Map<string, string>();
+    tags.set(tag, digest);
+    this.images.set(repository, tags);
+  }
+
+  // --- ECS ---
+  registerTaskDefinition(
+    family: string,
+    definition: TaskDefinitionRevision['definition'],
+    tags: TaskDefinitionRevision['tags'] = [],
+    record = true,
+  ): TaskDefinitionRevision {
+    const revisions = this.taskDefinitions.get(family) ?? [];
+    const revision = revisions.length + 1;
+    const { accountId, region } = this.settings;
+    const arn = `arn:aws:ecs:${region}:${accountId}:task-definition/${family}:${revision}`;
+    const entry = { family, revision, arn, definition: { ...definition, family }, tags };
+    revisions.push(entry);
+    this.taskDefinitions.set(family, revisions);
+    const image = definition.containerDefinitions.find((c) => c.name === 'strategy')?.image ?? '';
+    if (record) this.changes.push({ kind: 'ecs:register', arn, image });
+    return entry;
+  }
+  /** `family`, `family:3` or a full ARN; the latest revision for a bare family. */
+  findTaskDefinition(reference: string): TaskDefinitionRevision | undefined {
+    const name = reference.includes(':task-definition/')
+      ? (reference.split(':task-definition/')[1] ?? '')
+      : reference;
+    const [family = '', revision] = name.split(':');
+    const revisions = this.taskDefinitions.get(family) ?? [];
+    return revision === undefined ? revisions.at(-1) : revisions.find((r) => r.revision === Number(revision));
+  }
+
+  // --- DynamoDB ---
+  updateItem(table: string, key: Record<string, { S: string }>, expression: ExpressionInput) {
+    const rows = this.tables.get(table) ?? new Map<string, Item>();
+    const id = JSON.stringify(key);
+    const updated = applyUpdate(rows.get(id), expression);
+    rows.set(id, { ...updated, ...key });
+    this.tables.set(table, rows);
+    this.changes.push({
+      kind: 'dynamodb:update',
+      key: Object.values(key)[0]?.S ?? id,
+      status: updated.status?.S,
+    });
+  }
+  putRecord(table: string, runId: string, record: Record<string, string>) {
+    const rows = this.tables.get(table) ?? new Map<string, Item>();
+    const key = { run_id: { S: runId } };
+    const item: Item = Object.fromEntries(Object.entries(record).map(([k, v]) => [k, { S: v }]));
+    rows.set(JSON.stringify(key), { ...item, ...key });
+    this.tables.set(table, rows);
+  }
+  /** The workflow-state record of `runId`, as plain JSON, or undefined. */
+  record(table: string, runId: string): Record<string, unknown> | undefined {
+    const item = this.tables.get(table)?.get(JSON.stringify({ run_id: { S: runId } }));
+    return item && unmarshall(item);
+  }
+
+  // --- SNS / SQS ---
+  publish(message: PublishedMessage) {
+    this.published.push(message);
+    this.changes.push({ kind: 'sns:publish', subject: message.subject });
+  }
+  send(message: QueuedMessage) {
+    this.queued.push(message);
+    this.changes.push({ kind: 'sqs:send', queueUrl: message.queueUrl });
+  }
+}

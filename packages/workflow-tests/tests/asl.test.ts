@@ -1,0 +1,121 @@
+import { BUSINESS_ERRORS, RETRYABLE_LAMBDA_ERRORS } from '@tradai/lambda-kit';
+import aslValidator from 'asl-validator';
+import { describe, expect, it } from 'vitest';
+import {
+  type AslState,
+  allStates,
+  LOCAL_SUBSTITUTIONS,
+  MACHINES,
+  placeholdersOf,
+  readAsl,
+  resolvedAsl,
+  worstCasePathSeconds,
+} from '../src';
+
+const isLambdaTask = (state: AslState) =>
+  state.Type === 'Task' &&
+  /^\$\{\w+Arn\}$/.test(String(state.Resource)) &&
+  !String(state.Resource).includes('StateMachine');
+const isSyncTask = (state: AslState) => state.Type === 'Task' && String(state.Resource).includes('.sync');
+
+describe.each(MACHINES)('%s.asl.json', (machine) => {
+  const definition = readAsl(machine);
+  const states = allStates(definition);
+
+  it('is valid ASL (asl-validator, JSONPath syntax included)', () => {
+    // Act
+    const { isValid, errorsText } = aslValidator(resolvedAsl(machine) as never, {
+      checkPaths: true,
+      checkArn: true,
+    });
+
+    // Assess
+    expect(errorsText()).toBe('');
+    expect(isValid).toBe(true);
+  });
+
+  it('has a local value for every placeholder', () => {
+    // Act
+    const placeholders = placeholdersOf(JSON.stringify(definition));
+
+    // Assess
+    expect(placeholders.filter((name) => !(name in LOCAL_SUBSTITUTIONS))).toEqual([]);
+  });
+
+  it('retries every Lambda task with the standard retrier and never retries a business error', () => {
+    for (const [name, state] of states.filter(([, s]) => isLambdaTask(s))) {
+      const retrier = state.Retry?.[0];
+      expect(retrier?.ErrorEquals, name).toEqual(expect.arrayContaining([...RETRYABLE_LAMBDA_ERRORS]));
+      expect(
+        { interval: retrier?.IntervalSeconds, backoff: retrier?.BackoffRate, attempts: retrier?.MaxAttempts },
+        name,
+      ).toEqual({
+        interval: 2,
+        backoff: 2,
+        attempts: 3,
+      });
+    }
+    const retried = states.flatMap(([, state]) =>
+      (state.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals),
+    );
+    expect(
+      retried.filter((error) => [...BUSINESS_ERRORS, 'States.ALL', 'States.TaskFailed'].includes(error)),
+    ).toEqual([]);
+  });
+
+  it('catches every error of every Task and Parallel state', () => {
+    const uncaught = states
+      .filter(([, state]) => state.Type === 'Task' || state.Type === 'Parallel')
+      .filter(
+        ([, state]) => !(state.Catch ?? []).some((catcher) => catcher.ErrorEquals.includes('States.ALL')),
+      )
+      // Branch states hand their errors to the Parallel state's Catch.
+      .filter(([name]) => !['ValidateStrategy', 'CheckDataFreshness'].includes(name));
+    expect(uncaught.map(([name]) => name)).toEqual([]);
+  });
+
+  it('ends every failure in a Fail state named by the error, and only success in an End state', () => {
+    // Assess
+    const ends = Object.entries(definition.States).filter(([, state]) => state.End === true);
+    expect(ends.map(([name, state]) => `${name}:${state.Type}`)).toEqual(['BacktestCompleted:Pass']);
+    const fails = Object.entries(definition.States).filter(([, state]) => state.Type === 'Fail');
+    expect(fails.map(([name, state]) => `${name}:${String(state.ErrorPath)}`)).toEqual([
+      'FailRun:$.failure.Error',
+    ]);
+  });
+
+  it('runs the backtest as a valid Fargate Spot RunTask with an on-demand fallback', () => {
+    const spot = definition.States.RunBacktestOnSpot as AslState & { Parameters: Record<string, unknown> };
+    const onDemand = definition.States.RunBacktestOnDemand as AslState & {
+      Parameters: Record<string, unknown>;
+    };
+    for (const [task, provider] of [
+      [spot, 'FARGATE_SPOT'],
+      [onDemand, 'FARGATE'],
+    ] as const) {
+      expect(task.Parameters.LaunchType).toBeUndefined();
+      expect(task.Parameters.CapacityProviderStrategy).toEqual([{ CapacityProvider: provider, Weight: 1 }]);
+      const [container] = (task.Parameters.Overrides as { ContainerOverrides: Record<string, unknown>[] })
+        .ContainerOverrides;
+      expect(container).not.toHaveProperty('Image');
+      expect(container?.['Command.$']).toBe("States.Array('backtest', '--config', $.prepared.config_path)");
+      expect(task.Parameters['TaskDefinition.$']).toBe('$.prepared.task_definition_arn');
+    }
+  });
+
+  it('bounds every .sync task without a heartbeat nothing could send, and keeps a healthy 70-minute backtest alive', () => {
+    for (const [name, state] of states.filter(([, s]) => isSyncTask(s))) {
+      expect(state.HeartbeatSeconds, name).toBeUndefined();
+      expect(state.TimeoutSeconds, name).toBeGreaterThan(0);
+    }
+    expect(definition.States.RunBacktestOnSpot?.TimeoutSeconds).toBeGreaterThanOrEqual(70 * 60 + 15 * 60);
+  });
+
+  it('lets the slowest possible path finish before the execution times out, so every Catch still runs', () => {
+    // Act
+    const worst = worstCasePathSeconds(definition);
+
+    // Assess
+    expect(definition.TimeoutSeconds).toBeGreaterThan(worst);
+  });
+});
