@@ -210,6 +210,12 @@ export const backtestRequestSchema = z.pipe(
 export type BacktestRequestInput = z.input<typeof backtestRequestSchema>;
 export type BacktestRequest = z.output<typeof backtestRequestSchema>;
 
+/** An ECR image pinned by digest (what validate-strategy returns), never a mutable tag. */
+export const imageDigestUriSchema = pattern(
+  /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/[a-z0-9]+(?:[._/-][a-z0-9]+)*@sha256:[0-9a-f]{64}$/,
+  'must be an ECR image URI pinned by digest (...@sha256:<64 hex>)',
+);
+
 /** An S3 bucket name as AWS allows it (no dots: virtual-host TLS breaks on them). */
 export const bucketNameSchema = pattern(
   /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/,

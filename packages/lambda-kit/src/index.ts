@@ -17,6 +17,7 @@ export {
   configOverridesSchema,
   exchangeSchema,
   experimentNameSchema,
+  imageDigestUriSchema,
   isoDateSchema,
   isoDateToMillis,
   MAX_SYMBOLS_PER_REQUEST,

@@ -30,7 +30,9 @@ export const runArtifacts = (runsPrefix: S3Prefix, runId: string): RunArtifacts 
 /** The workflows this repo deploys; also the `workflow` attribute of notifications. */
 export const WORKFLOWS = ['backtest', 'backtest-simplified', 'data-sync', 'deploy'] as const;
 export type Workflow = (typeof WORKFLOWS)[number];
-export const workflowSchema = z.enum(WORKFLOWS, { error: `must be one of ${WORKFLOWS.join(', ')}` });
+export const workflowSchema = z.enum(WORKFLOWS, {
+  error: (issue) => (issue.input === undefined ? 'is required' : `must be one of ${WORKFLOWS.join(', ')}`),
+});
 
 /** A terminal run status as the workflow-state table records it. */
 export const RUN_STATUSES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED'] as const;

@@ -2,6 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
   awsClientConfig,
+  ConfigurationError,
   createWorkflowHandler,
   readEnvironment,
   runIdSchema,
@@ -21,7 +22,9 @@ const MAX_RESULT_BYTES = 32_768;
 export const notifyCompletionInput = z
   .strictObject({
     workflow: workflowSchema,
-    status: z.enum(['COMPLETED', 'FAILED'], { error: 'must be COMPLETED or FAILED' }),
+    status: z.enum(['COMPLETED', 'FAILED'], {
+      error: (issue) => (issue.input === undefined ? 'is required' : 'must be COMPLETED or FAILED'),
+    }),
     run_id: z.optional(runIdSchema),
     strategy_name: z.optional(strategyNameSchema),
     strategy_version: z.optional(strategyVersionSchema),
@@ -49,12 +52,22 @@ export const notifyCompletionInput = z
   );
 
 const environment = z.object({
-  NOTIFICATION_TOPIC_ARN: z
+  NOTIFICATION_TOPIC_NAME: z
     .string()
-    .check(
-      z.regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, { error: 'must be an SNS topic ARN' }),
-    ),
+    .check(z.regex(/^[A-Za-z0-9_-]{1,256}$/, { error: 'must be an SNS topic name' })),
 });
+
+/**
+ * The topic lives in the function's own account and region, which the invoked ARN names; the
+ * environment then holds a literal name, so `sls invoke local` never has to look up the stack.
+ */
+const topicArnFor = (invokedFunctionArn: string, topicName: string): string => {
+  const [, partition, , region, account] = invokedFunctionArn.split(':');
+  if (!partition || !region || !account) {
+    throw new ConfigurationError(`Cannot derive the topic ARN from the function ARN ${invokedFunctionArn}`);
+  }
+  return `arn:${partition}:sns:${region}:${account}:${topicName}`;
+};
 
 /**
  * Tells people how a workflow ended: one SNS message with a readable body and the attributes
@@ -69,7 +82,7 @@ export const { handler, logger, metrics } = createWorkflowHandler({
     const response = await sns
       .send(
         new PublishCommand({
-          TopicArn: env.NOTIFICATION_TOPIC_ARN,
+          TopicArn: topicArnFor(tools.context.invokedFunctionArn, env.NOTIFICATION_TOPIC_NAME),
           Subject: subjectOf(notification),
           Message: bodyOf(notification),
           MessageAttributes: {
