@@ -2,6 +2,7 @@ import { handler as cleanupResources } from '@tradai/cleanup-resources';
 import { handler as dataCollectionProxy } from '@tradai/data-collection-proxy';
 import { fakeContext } from '@tradai/lambda-kit/testing';
 import { handler as notifyCompletion } from '@tradai/notify-completion';
+import { handler as pinTaskDefinition } from '@tradai/pin-task-definition';
 import { handler as prepareConfig } from '@tradai/prepare-config';
 import { handler as transformResults } from '@tradai/transform-results';
 import { handler as validateBacktestRequest } from '@tradai/validate-backtest-request';
@@ -18,6 +19,7 @@ const HANDLERS: Record<string, { name: string; handler: Handler }> = Object.from
       ['ValidateStrategyArn', 'validate-strategy', validateStrategy],
       ['DataCollectionProxyArn', 'data-collection-proxy', dataCollectionProxy],
       ['PrepareConfigArn', 'prepare-config', prepareConfig],
+      ['PinTaskDefinitionArn', 'pin-task-definition', pinTaskDefinition],
       ['TransformResultsArn', 'transform-results', transformResults],
       ['CleanupResourcesArn', 'cleanup-resources', cleanupResources],
       ['NotifyCompletionArn', 'notify-completion', notifyCompletion],
@@ -56,7 +58,7 @@ export const LOCAL_ENVIRONMENT: Record<string, string> = {
   BACKTEST_TASK_TEMPLATE,
   STRATEGY_TASK_FAMILY_PREFIX: `tradai-${LOCAL.stage}-strategy-`,
   STRATEGY_CONTAINER_NAME: 'strategy',
-  NOTIFICATION_TOPIC_ARN,
+  NOTIFICATION_TOPIC_NAME: `tradai-${LOCAL.stage}-workflow-notifications`,
 };
 
 export const applyLocalEnvironment = () => Object.assign(process.env, LOCAL_ENVIRONMENT);

@@ -24,6 +24,7 @@ export const LOCAL_SUBSTITUTIONS: Record<string, string> = {
   ValidateStrategyArn: lambdaArn('validate-strategy'),
   DataCollectionProxyArn: lambdaArn('data-collection-proxy'),
   PrepareConfigArn: lambdaArn('prepare-config'),
+  PinTaskDefinitionArn: lambdaArn('pin-task-definition'),
   TransformResultsArn: lambdaArn('transform-results'),
   CleanupResourcesArn: lambdaArn('cleanup-resources'),
   NotifyCompletionArn: lambdaArn('notify-completion'),

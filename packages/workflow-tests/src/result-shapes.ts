@@ -1,5 +1,6 @@
 import type { CleanupResult } from '@tradai/cleanup-resources';
 import type { FreshnessReport } from '@tradai/data-collection-proxy';
+import type { PinnedRun } from '@tradai/pin-task-definition';
 import type { PreparedRun } from '@tradai/prepare-config';
 import type { TransformedResult } from '@tradai/transform-results';
 import type { NormalisedBacktestRequest } from '@tradai/validate-backtest-request';
@@ -37,13 +38,15 @@ export const RESULT_EXAMPLES: Record<string, unknown> = {
     symbols: [],
   } satisfies FreshnessReport,
   '${PrepareConfigArn}': {
-    image_uri: 'i',
     config_path: 's3://b/k',
-    task_definition_arn: 'arn',
-    task_definition_registered: true,
     timerange: '20240101-20240201',
     results_path: 's3://b/k/',
   } satisfies PreparedRun,
+  '${PinTaskDefinitionArn}': {
+    task_definition_arn: 'arn',
+    registered: true,
+    image_uri: 'i',
+  } satisfies PinnedRun,
   '${TransformResultsArn}': {
     strategy: 'S',
     timeframe: '1h',

@@ -99,7 +99,7 @@ describe.each(MACHINES)('%s.asl.json', (machine) => {
         .ContainerOverrides;
       expect(container).not.toHaveProperty('Image');
       expect(container?.['Command.$']).toBe("States.Array('backtest', '--config', $.prepared.config_path)");
-      expect(task.Parameters['TaskDefinition.$']).toBe('$.prepared.task_definition_arn');
+      expect(task.Parameters['TaskDefinition.$']).toBe('$.pinned.task_definition_arn');
     }
   });
 
