@@ -9,6 +9,11 @@ describe('sls invoke local', () => {
   it.each([
     ['validateStrategy', 'strategy_name: is required'],
     ['dataCollectionProxy', 'operation: must be one of: check-freshness'],
+    ['prepareConfig', 'run_id: is required'],
+    ['pinTaskDefinition', 'strategy_name: is required'],
+    ['transformResults', 'run_id: is required'],
+    ['cleanupResources', 'run_id: is required'],
+    ['notifyCompletion', 'workflow: is required'],
   ])('runs the bundled %s and reports a ValidationError naming the field', (fn, message) => {
     // Act
     const result = runSls(['invoke', 'local', '-f', fn, '--stage', 'dev', '-d', '{"unexpected": true}']);
@@ -17,5 +22,27 @@ describe('sls invoke local', () => {
     const output = `${result.stdout}\n${result.stderr}`;
     expect(output).toContain('"errorType": "ValidationError"');
     expect(output).toContain(`"errorMessage": "Invalid input: ${message}`);
+  });
+
+  it('runs the bundled validateBacktestRequest and names every bad field of the request', () => {
+    // Act
+    const event = JSON.stringify({ request: { run_id: '../x', strategy_name: 'MomentumStrategy' } });
+    const result = runSls([
+      'invoke',
+      'local',
+      '-f',
+      'validateBacktestRequest',
+      '--stage',
+      'dev',
+      '-d',
+      event,
+    ]);
+
+    // Assess
+    const output = `${result.stdout}\n${result.stderr}`;
+    expect(output).toContain('"errorType": "ValidationError"');
+    expect(output).toMatch(
+      /Invalid backtest request: run_id: must be 1-64 characters[^"]*; strategy_version: is required/,
+    );
   });
 });

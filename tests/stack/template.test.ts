@@ -1,20 +1,50 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { cleanupResourcesInput } from '@tradai/cleanup-resources';
 import { dataCollectionProxyInput } from '@tradai/data-collection-proxy';
 import { check } from '@tradai/lambda-kit';
+import { notifyCompletionInput } from '@tradai/notify-completion';
+import { pinTaskDefinitionInput } from '@tradai/pin-task-definition';
+import { prepareConfigInput } from '@tradai/prepare-config';
+import { transformResultsInput } from '@tradai/transform-results';
+import { validateBacktestRequestInput } from '@tradai/validate-backtest-request';
 import { validateStrategyInput } from '@tradai/validate-strategy';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readAsl } from '../../packages/workflow-tests/src/machines';
 import { type PackagedStack, packageStack, repoRoot } from './package-stack';
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown };
 
 /** Actions AWS gives no resource-level permissions for: `Resource: "*"` is the only option. */
-const NO_RESOURCE_LEVEL_PERMISSIONS = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+const NO_RESOURCE_LEVEL_PERMISSIONS = new Set([
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  // CloudWatch Logs delivery for state machines (the log group is named in LoggingConfiguration).
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+  // Task definitions: no resource-level permissions (RegisterTaskDefinition is tag-conditioned).
+  'ecs:DescribeTaskDefinition',
+  'ecs:RegisterTaskDefinition',
+]);
 
 /** What each function's sample event must satisfy: the handler's own input schema. */
 const INPUT_SCHEMAS = {
   validateStrategy: validateStrategyInput,
   dataCollectionProxy: dataCollectionProxyInput,
+  validateBacktestRequest: validateBacktestRequestInput,
+  prepareConfig: prepareConfigInput,
+  pinTaskDefinition: pinTaskDefinitionInput,
+  transformResults: transformResultsInput,
+  cleanupResources: cleanupResourcesInput,
+  notifyCompletion: notifyCompletionInput,
 } as const;
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JavaScript
@@ -42,14 +72,20 @@ const allStatements = (): Statement[] => [
   ),
 ];
 
-describe('the packaged stack (sls package, no AWS credentials)', () => {
-  beforeAll(() => {
-    stack = packageStack();
-  });
+beforeAll(() => {
+  stack = packageStack();
+});
 
+describe('the packaged stack (sls package, no AWS credentials)', () => {
   it.each([
     ['validateStrategy', 'tradai-dev-validate-strategy', 'ValidateStrategyRole'],
     ['dataCollectionProxy', 'tradai-dev-data-collection-proxy', 'DataCollectionProxyRole'],
+    ['validateBacktestRequest', 'tradai-dev-validate-backtest-request', 'ValidateBacktestRequestRole'],
+    ['prepareConfig', 'tradai-dev-prepare-config', 'PrepareConfigRole'],
+    ['pinTaskDefinition', 'tradai-dev-pin-task-definition', 'PinTaskDefinitionRole'],
+    ['transformResults', 'tradai-dev-transform-results', 'TransformResultsRole'],
+    ['cleanupResources', 'tradai-dev-cleanup-resources', 'CleanupResourcesRole'],
+    ['notifyCompletion', 'tradai-dev-notify-completion', 'NotifyCompletionRole'],
   ])('deploys %s as %s on nodejs22.x with its own role', (key, name, roleId) => {
     // Act
     const [, fn] =
@@ -144,5 +180,162 @@ describe('the packaged stack (sls package, no AWS credentials)', () => {
       expect(schema, `input schema for ${key}`).toBeDefined();
       expect(check(schema, JSON.parse(readFileSync(eventFile, 'utf8'))).ok, eventFile).toBe(true);
     }
+  });
+});
+
+type Resource = { Type: string; Properties?: Record<string, unknown> };
+const resource = (id: string): Resource => {
+  const found = stack.template.Resources[id];
+  if (!found) throw new Error(`${id} is not in the template`);
+  return found;
+};
+const getAtt = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+
+describe.each([
+  ['backtest', 'BacktestStateMachine', 'BacktestStateMachineRole', 'BacktestStateMachineLogGroup'],
+  [
+    'backtest-simplified',
+    'BacktestSimplifiedStateMachine',
+    'BacktestSimplifiedStateMachineRole',
+    'BacktestSimplifiedStateMachineLogGroup',
+  ],
+] as const)('the %s state machine', (machine, machineId, roleId, logGroupId) => {
+  const properties = () => resource(machineId).Properties ?? {};
+  const substitutions = () => properties().DefinitionSubstitutions as Record<string, unknown>;
+  const statements = () => statementsOf(roleId);
+  const actionsOf = (statement: Statement | undefined) => asList(statement?.Action ?? []);
+  const statementFor = (action: string) => statements().find((s) => actionsOf(s).includes(action));
+
+  it('deploys the ASL file unchanged, STANDARD, logged to its own log group and traced', () => {
+    // serverless-step-functions marks each state with the default `QueryLanguage: JSONPath`.
+    const deployed = JSON.parse(String(properties().DefinitionString), (key, value) =>
+      key === 'QueryLanguage' && value === 'JSONPath' ? undefined : value,
+    );
+    expect(deployed).toEqual(readAsl(machine));
+    expect(properties()).toMatchObject({
+      StateMachineType: 'STANDARD',
+      StateMachineName: `tradai-dev-${machine}`,
+      RoleArn: getAtt(roleId),
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: {
+        Level: 'ERROR',
+        IncludeExecutionData: true,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: getAtt(logGroupId) } }],
+      },
+    });
+    expect(resource(logGroupId).Properties).toMatchObject({ RetentionInDays: 30 });
+  });
+
+  it('fills every placeholder of the ASL, and nothing else, through DefinitionSubstitutions', () => {
+    const placeholders = [...String(properties().DefinitionString).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]);
+    expect(Object.keys(substitutions()).sort()).toEqual([...new Set(placeholders)].sort());
+  });
+
+  it('may invoke exactly the functions its definition calls, and no other', () => {
+    const called = Object.values(substitutions()).filter((value) =>
+      JSON.stringify(value).includes('LambdaFunction'),
+    );
+    expect(statementFor('lambda:InvokeFunction')?.Resource).toEqual(called);
+  });
+
+  it('lets every Lambda task outlive its function, so a slow function ends in its own error', () => {
+    const definition = readAsl(machine);
+    const functionTimeouts = Object.fromEntries(
+      resourcesOfType('AWS::Lambda::Function').map(([id, fn]) => [id, Number(fn.Properties?.Timeout)]),
+    );
+    for (const [name, state] of Object.entries(definition.States).concat(
+      (definition.States.ParallelValidation?.Branches ?? []).flatMap((branch) =>
+        Object.entries(branch.States),
+      ),
+    )) {
+      const placeholder = /^\$\{(\w+)\}$/.exec(String(state.Resource))?.[1];
+      const target = placeholder ? (substitutions()[placeholder] as { 'Fn::GetAtt'?: [string] }) : undefined;
+      const functionId = target?.['Fn::GetAtt']?.[0];
+      if (!functionId) continue;
+      expect(state.TimeoutSeconds, name).toBeGreaterThan(
+        functionTimeouts[functionId] ?? Number.POSITIVE_INFINITY,
+      );
+    }
+  });
+
+  it('runs only strategy task definitions, on the TradAI cluster, and passes only the backtest task roles', () => {
+    expect(statementFor('ecs:RunTask')).toMatchObject({
+      Resource: { 'Fn::Sub': `${ARN}:ecs:${REGION_ACCOUNT}:task-definition/tradai-dev-strategy-*:*` },
+      Condition: {
+        ArnEquals: { 'ecs:cluster': { 'Fn::Sub': `${ARN}:ecs:${REGION_ACCOUNT}:cluster/tradai-dev` } },
+      },
+    });
+    expect(statementFor('iam:PassRole')).toMatchObject({
+      Resource: [
+        { 'Fn::Sub': `${ARN}:iam::\${AWS::AccountId}:role/tradai-dev-backtest-task` },
+        { 'Fn::Sub': `${ARN}:iam::\${AWS::AccountId}:role/tradai-dev-backtest-execution` },
+      ],
+      Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    });
+  });
+
+  it('writes only the workflow-state table and sends only to the workflow DLQ', () => {
+    expect(statementFor('dynamodb:UpdateItem')?.Resource).toEqual(getAtt('WorkflowStateTable'));
+    expect(statementFor('sqs:SendMessage')?.Resource).toEqual(getAtt('WorkflowDeadLetterQueue'));
+    expect(statementFor('events:PutRule')?.Resource).toEqual(
+      expect.arrayContaining([
+        { 'Fn::Sub': `${ARN}:events:${REGION_ACCOUNT}:rule/StepFunctionsGetEventsForECSTaskRule` },
+      ]),
+    );
+  });
+
+  it(
+    machine === 'backtest' ? 'starts only the data-sync machine, nested' : 'starts no other execution',
+    () => {
+      const start = statementFor('states:StartExecution');
+      if (machine === 'backtest') {
+        expect(start?.Resource).toEqual({
+          'Fn::Sub': `${ARN}:states:${REGION_ACCOUNT}:stateMachine:tradai-dev-data-sync`,
+        });
+        expect(substitutions().DataSyncStateMachineArn).toEqual(start?.Resource);
+      } else {
+        expect(start).toBeUndefined();
+      }
+    },
+  );
+});
+
+describe('workflow state, notifications and dead letters', () => {
+  it('keeps the workflow state in a run_id-keyed table with point-in-time recovery that survives the stack', () => {
+    const table = resource('WorkflowStateTable') as Resource & { DeletionPolicy?: string };
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.Properties).toMatchObject({
+      TableName: 'tradai-dev-workflow-state',
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'run_id', KeyType: 'HASH' }],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  it('keeps dead letters for 14 days, encrypted', () => {
+    expect(resource('WorkflowDeadLetterQueue').Properties).toMatchObject({
+      MessageRetentionPeriod: 1_209_600,
+      SqsManagedSseEnabled: true,
+    });
+  });
+
+  it('lets notify-completion publish only to the notifications topic it derives from its own ARN', () => {
+    expect(resource('WorkflowNotificationsTopic').Properties).toMatchObject({
+      TopicName: 'tradai-dev-workflow-notifications',
+    });
+    const publish = statementsOf('NotifyCompletionRole').find((s) =>
+      asList(s.Action).includes('sns:Publish'),
+    );
+    expect(publish?.Resource).toEqual({ Ref: 'WorkflowNotificationsTopic' });
+    expect(stack.functions.notifyCompletion).toBeDefined();
+  });
+
+  it('lets cleanup-resources delete only run scratch objects', () => {
+    const deletes = statementsOf('CleanupResourcesRole').filter((s) =>
+      asList(s.Action).includes('s3:DeleteObject'),
+    );
+    expect(deletes.map((s) => s.Resource)).toEqual([
+      { 'Fn::Sub': `${ARN}:s3:::tradai-dev-backtest-runs/runs/*/tmp/*` },
+    ]);
   });
 });
