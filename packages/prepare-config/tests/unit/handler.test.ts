@@ -1,0 +1,160 @@
+import { Readable } from 'node:stream';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { sdkStreamMixin } from '@smithy/core/serde';
+import { awsError, censusOfRejections, fakeContext } from '@tradai/lambda-kit/testing';
+import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { deepMerge, handler } from '../../src';
+
+const s3Mock = mockClient(S3Client);
+const invoke = (input: unknown) => handler(input, fakeContext('tradai-dev-prepare-config'));
+
+const storedConfig = {
+  max_open_trades: 3,
+  stake_currency: 'USDT',
+  timeframe: '5m',
+  exchange: { name: 'binance', pair_whitelist: ['ETH/USDT'], ccxt_config: { enableRateLimit: true } },
+};
+const event = {
+  run_id: 'run-42',
+  strategy_name: 'MomentumStrategy',
+  config_path: 's3://tradai-dev-strategies/strategies/MomentumStrategy/1.0.0/config.json',
+  symbols: ['BTC/USDT:USDT', 'ETH/USDT:USDT'],
+  timeframe: '1h',
+  start_date: '2024-01-01',
+  end_date: '2024-06-01',
+  config_overrides: {
+    max_open_trades: 5,
+    exchange: { ccxt_config: { timeout: 30_000 } },
+    backtester: { START_DATE: '2024-01-01', END_DATE: '2024-06-01' },
+    timeframe: '1d',
+  },
+};
+
+const serveConfig = (body: string) =>
+  s3Mock.on(GetObjectCommand).callsFake(async () => ({
+    Body: sdkStreamMixin(Readable.from([Buffer.from(body)])),
+    ContentLength: body.length,
+  }));
+const written = () => JSON.parse(String(s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input.Body));
+
+describe('prepare-config', () => {
+  beforeEach(() => {
+    vi.clearAllMocks();
+    s3Mock.reset();
+    s3Mock.on(PutObjectCommand).resolves({});
+    vi.stubEnv('STRATEGY_BUCKET', 'tradai-dev-strategies');
+    vi.stubEnv('RUNS_BUCKET', 'tradai-dev-backtest-runs');
+  });
+
+  it("writes the run's config: stored config, overrides merged in, the request's own fields last", async () => {
+    // Prepare
+    serveConfig(JSON.stringify(storedConfig));
+
+    // Act
+    const prepared = await invoke(event);
+
+    // Assess
+    expect(prepared).toEqual({
+      config_path: 's3://tradai-dev-backtest-runs/runs/run-42/config.json',
+      timerange: '20240101-20240601',
+      results_path: 's3://tradai-dev-backtest-runs/runs/run-42/results/',
+    });
+    expect(s3Mock).toReceiveCommandWith(GetObjectCommand, {
+      Bucket: 'tradai-dev-strategies',
+      Key: 'strategies/MomentumStrategy/1.0.0/config.json',
+    });
+    expect(s3Mock).toReceiveCommandWith(PutObjectCommand, {
+      Bucket: 'tradai-dev-backtest-runs',
+      Key: 'runs/run-42/config.json',
+      ContentType: 'application/json',
+    });
+    expect(written()).toEqual({
+      max_open_trades: 5,
+      stake_currency: 'USDT',
+      strategy: 'MomentumStrategy',
+      timeframe: '1h',
+      timerange: '20240101-20240601',
+      exchange: {
+        name: 'binance',
+        pair_whitelist: ['BTC/USDT:USDT', 'ETH/USDT:USDT'],
+        ccxt_config: { enableRateLimit: true, timeout: 30_000 },
+      },
+    });
+  });
+
+  it('refuses a config outside the strategy bucket, naming config_path, before reading anything', async () => {
+    // Act & Assess
+    await expect(
+      invoke({ ...event, config_path: 's3://someone-elses-bucket/config.json' }),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringContaining('config_path: must be in the strategy bucket tradai-dev-strategies'),
+    });
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it('reports a stored config that is not a JSON object as a ConfigurationError and writes nothing', async () => {
+    // Prepare
+    serveConfig('["not", "an", "object"]');
+
+    // Act & Assess
+    await expect(invoke(event)).rejects.toMatchObject({ name: 'ConfigurationError' });
+    expect(s3Mock).not.toReceiveCommand(PutObjectCommand);
+  });
+
+  it('maps S3 throttling on the write to TransientAwsError', async () => {
+    // Prepare
+    serveConfig(JSON.stringify(storedConfig));
+    s3Mock.on(PutObjectCommand).rejects(awsError('SlowDown', 503));
+
+    // Act & Assess
+    await expect(invoke(event)).rejects.toMatchObject({ name: 'TransientAwsError' });
+  });
+
+  it('answers any input with a written config or a named ValidationError', async () => {
+    // Prepare
+    serveConfig(JSON.stringify(storedConfig));
+    const events = fc.oneof(
+      fc.record({
+        ...Object.fromEntries(Object.entries(event).map(([k, v]) => [k, fc.constant(v)])),
+        run_id: fc.string({ maxLength: 70 }),
+      }),
+      fc.anything(),
+    );
+
+    // Act
+    const census = await censusOfRejections({
+      handler,
+      events,
+      allowedErrors: ['ValidationError'],
+      numRuns: 300,
+    });
+
+    // Assess
+    expect(census.answered).toBeGreaterThan(0);
+    expect(census.rejected).toBeGreaterThan(0);
+    for (const call of s3Mock.commandCalls(PutObjectCommand)) {
+      expect(call.args[0].input.Key).toMatch(/^runs\/[A-Za-z0-9][A-Za-z0-9_-]{0,63}\/config\.json$/);
+    }
+  });
+});
+
+describe('deepMerge', () => {
+  it('merges objects key by key and lets arrays and scalars replace', () => {
+    expect(deepMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, d: { e: 2 } })).toEqual({
+      a: { b: 1, c: [3] },
+      d: { e: 2 },
+    });
+  });
+
+  it('never lets an override reach the object prototype', () => {
+    // Act
+    const merged = deepMerge({}, JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"x": 1}}'));
+
+    // Assess
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.keys(merged)).toEqual([]);
+  });
+});
