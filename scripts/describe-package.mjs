@@ -41,6 +41,17 @@ for (const [key, fn] of Object.entries(state.service.functions)) {
   console.log(`    try it: npx sls invoke local -f ${key} -p events/${fn.handler.split('/')[1]}.json`);
 }
 
+const machines = resources.filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine');
+if (machines.length > 0) console.log('\nState machines:');
+for (const [id, machine] of machines) {
+  const definition = JSON.parse(machine.Properties.DefinitionString);
+  const states = Object.keys(definition.States).length;
+  const placeholders = Object.keys(machine.Properties.DefinitionSubstitutions ?? {}).length;
+  console.log(
+    `  ${machine.Properties.StateMachineName.padEnd(36)} ${machine.Properties.StateMachineType} ${states} states, timeout ${definition.TimeoutSeconds} s, ${placeholders} substitutions (${id})`,
+  );
+}
+
 const byType = {};
 for (const [, resource] of resources) byType[resource.Type] = (byType[resource.Type] ?? 0) + 1;
 console.log(`\nCloudFormation resources (${resources.length}):`);
