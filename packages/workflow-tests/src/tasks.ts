@@ -192,6 +192,12 @@ const runDataSyncChild = (params: Params, ctx: TaskContext) => {
   const arn = String(params.StateMachineArn).replace(':stateMachine:', ':execution:');
   const executionArn = `${arn}:${String(params.Name)}`;
   const startDate = ctx.world.now;
+  ctx.world.changes.push({
+    kind: 'states:start',
+    stateMachineArn: String(params.StateMachineArn),
+    name: String(params.Name),
+    input,
+  });
   ctx.world.now += 12 * 60_000;
   if ((ctx.dataSync.status ?? 'SUCCEEDED') === 'FAILED') {
     throw namedError(

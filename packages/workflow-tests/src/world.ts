@@ -40,7 +40,8 @@ export type WorldChange =
   | { kind: 'ecs:run'; taskArn: string; taskDefinition: string; capacityProvider: string }
   | { kind: 'dynamodb:update'; key: string; status: unknown }
   | { kind: 'sns:publish'; subject: string | undefined }
-  | { kind: 'sqs:send'; queueUrl: string };
+  | { kind: 'sqs:send'; queueUrl: string }
+  | { kind: 'states:start'; stateMachineArn: string; name: string; input: unknown };
 
 export interface WorldSettings {
   accountId: string;

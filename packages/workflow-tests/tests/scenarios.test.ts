@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DLQ_URL, MACHINES, readCases, readMockConfig, runWorkflow } from '../src';
+import {
+  DLQ_URL,
+  LOCAL,
+  LOCAL_BUCKETS,
+  MACHINES,
+  readCases,
+  readMockConfig,
+  runWorkflow,
+  SEEDED,
+} from '../src';
 
 describe.each(MACHINES)('%s scenarios', (machine) => {
   const cases = Object.entries(readCases(machine).cases);
@@ -26,5 +35,80 @@ describe.each(MACHINES)('%s scenarios', (machine) => {
     else expect(run.record).toMatchObject(expected.record);
     expect(run.world.published.map((message) => message.attributes.status)).toEqual(expected.notifications);
     expect(run.world.queued.filter((message) => message.queueUrl === DLQ_URL)).toHaveLength(expected.dlq);
+    if (run.status === 'SUCCEEDED') {
+      expect(run.output).toMatchObject({ run_id: run.runId, status: 'COMPLETED' });
+    } else {
+      expect(run.error?.Cause.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('what a run leaves behind', () => {
+  it('runs exactly the image digest ValidateStrategy resolved, and records the summary of the file the container wrote', async () => {
+    // Act
+    const run = await runWorkflow({ machine: 'backtest', caseName: 'HappyPath' });
+
+    // Assess
+    const launched = run.world.changes.find((change) => change.kind === 'ecs:run');
+    const definition =
+      launched?.kind === 'ecs:run' ? run.world.findTaskDefinition(launched.taskDefinition) : undefined;
+    const image = definition?.definition.containerDefinitions.find((c) => c.name === 'strategy')?.image;
+    expect(image).toBe(
+      `${LOCAL.accountId}.dkr.ecr.${LOCAL.region}.amazonaws.com/tradai/strategies/strategytestv3@${SEEDED.digest}`,
+    );
+    const result = JSON.parse(String(run.record?.result));
+    expect(result).toMatchObject({ strategy: 'StrategyTestV3', total_trades: 179, total_return: 10.41903 });
+    expect(run.output).toMatchObject({ result });
+  });
+
+  it("deletes the run's scratch files and keeps its config and results", async () => {
+    // Act
+    const run = await runWorkflow({ machine: 'backtest', caseName: 'HappyPath' });
+
+    // Assess
+    const keys = run.world.keys(LOCAL_BUCKETS.runs, `runs/${run.runId}/`);
+    expect(keys.some((key) => key.includes('/tmp/'))).toBe(false);
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        `runs/${run.runId}/config.json`,
+        `runs/${run.runId}/results/.last_result.json`,
+      ]),
+    );
+    expect(run.world.changes.filter((change) => change.kind === 's3:delete')).toHaveLength(2);
+  });
+
+  it('starts the nested data sync once, named after the run, for the stale symbols', async () => {
+    // Act
+    const run = await runWorkflow({ machine: 'backtest', caseName: 'StaleDataAutoSyncOn' });
+
+    // Assess
+    expect(run.output).toMatchObject({ status: 'COMPLETED' });
+    const started = run.world.changes.filter((change) => change.kind === 'states:start');
+    expect(started).toEqual([
+      {
+        kind: 'states:start',
+        stateMachineArn: expect.stringMatching(/:stateMachine:tradai-local-data-sync$/),
+        name: `${run.runId}-data-sync`,
+        input: expect.objectContaining({ symbols: SEEDED.symbols, timeframe: '5m', end_date: '2018-03-01' }),
+      },
+    ]);
+    const manifests = run.world.changes.filter(
+      (change) => change.kind === 's3:put' && change.uri.endsWith('manifest.json'),
+    );
+    expect(manifests).toHaveLength(4);
+  });
+
+  it('publishes an unknown error to the DLQ with the run, the error and the execution', async () => {
+    // Act
+    const run = await runWorkflow({ machine: 'backtest', caseName: 'UnknownErrorToDLQ' });
+
+    // Assess
+    expect(run.world.queued[0]?.body).toMatchObject({
+      workflow: 'backtest',
+      run_id: run.runId,
+      strategy_name: 'StrategyTestV3',
+      error: { Error: 'TypeError' },
+      execution_arn: expect.stringContaining(`:execution:tradai-local-backtest:${run.runId}`),
+    });
   });
 });

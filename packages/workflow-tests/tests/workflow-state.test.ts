@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { applyUpdate, readAsl } from '../src';
+import type { Item } from '../src/dynamodb-expressions';
+
+const ARN = 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-backtest:run-42';
+const OTHER = 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-backtest:run-42-again';
+
+/** A DynamoDB write exactly as the ASL state makes it, with `.$` values resolved for `executionArn`. */
+const write = (machine: 'backtest' | 'backtest-simplified', state: string, executionArn: string) => {
+  const parameters = readAsl(machine).States[state]?.Parameters as {
+    UpdateExpression: string;
+    ConditionExpression: string;
+    ExpressionAttributeNames: Record<string, string>;
+    ExpressionAttributeValues: Record<string, Record<string, string>>;
+  };
+  const values = Object.fromEntries(
+    Object.entries(parameters.ExpressionAttributeValues).map(([name, value]) => {
+      if ('S' in value) return [name, value];
+      const path = value['S.$'] ?? '';
+      const resolved =
+        path === '$$.Execution.Id' ? executionArn : `${path} of ${executionArn.split(':').at(-1)}`;
+      return [name, { S: resolved }];
+    }),
+  );
+  return (item: Item | undefined) => applyUpdate(item, { ...parameters, ExpressionAttributeValues: values });
+};
+
+const full = (state: string, arn = ARN) => write('backtest', state, arn);
+const status = (item: Item) => item.status?.S;
+
+describe('workflow-state condition expressions (as the ASL writes them)', () => {
+  it('moves a run PENDING -> RUNNING -> COMPLETED', () => {
+    const pending: Item = { run_id: { S: 'run-42' }, status: { S: 'PENDING' } };
+    const running = full('RecordRunning')(pending);
+    const completed = full('RecordCompleted')(running);
+    expect([status(running), status(completed)]).toEqual(['RUNNING', 'COMPLETED']);
+    expect(completed.result?.S).toContain('$.result');
+  });
+
+  it('lets the same execution repeat each write harmlessly (a retry after an ambiguous timeout)', () => {
+    const running = full('RecordRunning')(undefined);
+    expect(status(full('RecordRunning')(running))).toBe('RUNNING');
+    const completed = full('RecordCompleted')(running);
+    expect(full('RecordCompleted')(completed)).toEqual(completed);
+    const failed = full('RecordFailure')(running);
+    expect(full('RecordFailure')(failed)).toEqual(failed);
+  });
+
+  it('never overwrites a terminal status', () => {
+    const completed = full('RecordCompleted')(full('RecordRunning')(undefined));
+    const failed = full('RecordFailure')(full('RecordRunning')(undefined));
+    expect(() => full('RecordFailure')(completed)).toThrow(
+      expect.objectContaining({ name: 'DynamoDB.ConditionalCheckFailedException' }),
+    );
+    expect(() => full('RecordRunning')(completed)).toThrow(
+      expect.objectContaining({ name: 'DynamoDB.ConditionalCheckFailedException' }),
+    );
+    expect(() => full('RecordCompleted')(failed)).toThrow(
+      expect.objectContaining({ name: 'DynamoDB.ConditionalCheckFailedException' }),
+    );
+    expect(() => full('RecordRunning')(failed)).toThrow(
+      expect.objectContaining({ name: 'DynamoDB.ConditionalCheckFailedException' }),
+    );
+    expect(() => write('backtest-simplified', 'RecordFailure', ARN)(completed)).toThrow(
+      expect.objectContaining({ name: 'DynamoDB.ConditionalCheckFailedException' }),
+    );
+  });
+
+  it('keeps a run owned by the execution that started it', () => {
+    const running = full('RecordRunning')(undefined);
+    expect(() => full('RecordRunning', OTHER)(running)).toThrow(
+      expect.objectContaining({ name: 'DynamoDB.ConditionalCheckFailedException' }),
+    );
+    expect(() => full('RecordCompleted', OTHER)(running)).toThrow(
+      expect.objectContaining({ name: 'DynamoDB.ConditionalCheckFailedException' }),
+    );
+    const failed = full('RecordFailure')(running);
+    expect(() => full('RecordFailure', OTHER)(failed)).toThrow(
+      expect.objectContaining({ name: 'DynamoDB.ConditionalCheckFailedException' }),
+    );
+  });
+
+  it("rejects the spec's UpdateStateCompleted, which names the reserved word result unaliased", () => {
+    expect(() =>
+      applyUpdate(undefined, {
+        UpdateExpression: 'SET #status = :status, completed_at = :completed, result = :result',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':status': { S: 'COMPLETED' },
+          ':completed': { S: 't' },
+          ':result': { S: '{}' },
+        },
+      }),
+    ).toThrow(/reserved keyword: result/);
+  });
+});
