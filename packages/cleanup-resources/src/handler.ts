@@ -2,14 +2,12 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   awsClientConfig,
-  bucketNameSchema,
   ConfigurationError,
   createWorkflowHandler,
   readEnvironment,
   runArtifacts,
   runIdSchema,
-  s3Prefix,
-  s3PrefixSchema,
+  runsEnvironment,
   s3Uri,
   TransientAwsError,
   toWorkflowError,
@@ -21,8 +19,7 @@ const s3 = new S3Client(awsClientConfig);
 export const cleanupResourcesInput = z.strictObject({ run_id: runIdSchema });
 
 const environment = z.object({
-  RUNS_BUCKET: bucketNameSchema,
-  RUNS_PREFIX: z._default(s3PrefixSchema, s3Prefix('runs')),
+  ...runsEnvironment,
 });
 
 export interface CleanupResult {

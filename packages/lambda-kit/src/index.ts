@@ -54,6 +54,7 @@ export {
   RUN_STATUSES,
   type RunArtifacts,
   runArtifacts,
+  runsEnvironment,
   WORKFLOWS,
   type Workflow,
   type WorkflowError,

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
-import { runIdSchema } from './contracts';
+import { bucketNameSchema, runIdSchema } from './contracts';
 import { ValidationError } from './errors';
-import type { S3Prefix } from './s3-keys';
+import { type S3Prefix, s3Prefix, s3PrefixSchema } from './s3-keys';
 
 /**
  * Where one backtest run keeps its files in the runs bucket (docs/contracts/backtest-results.md):
@@ -16,6 +16,12 @@ export interface RunArtifacts {
   results: S3Prefix;
   tmp: S3Prefix;
 }
+
+/** The environment of every function that touches run files: spread into its environment schema. */
+export const runsEnvironment = {
+  RUNS_BUCKET: bucketNameSchema,
+  RUNS_PREFIX: z._default(s3PrefixSchema, s3Prefix('runs')),
+};
 
 export const runArtifacts = (runsPrefix: S3Prefix, runId: string): RunArtifacts => {
   if (!runIdSchema.safeParse(runId).success) {

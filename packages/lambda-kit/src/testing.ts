@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
+import type { DatasetManifest } from './dataset-manifest';
 
 /** A Lambda `Context` for unit tests (no network, no real runtime). */
 export const fakeContext = (functionName = 'tradai-test-function'): Context => ({
@@ -65,4 +66,43 @@ export const censusOfRejections = async <E>(options: {
     { numRuns: options.numRuns ?? 1_500 },
   );
   return census;
+};
+
+/** The "Test Input" of the spec, section 6, verbatim: its dates sit in config_overrides.backtester. */
+export const SPEC_TEST_INPUT = {
+  run_id: 'test-001',
+  strategy_name: 'MomentumStrategy',
+  strategy_version: '1.0.0',
+  experiment_name: 'test-experiment',
+  symbols: ['BTC/USDT:USDT'],
+  timeframe: '1h',
+  config_overrides: { backtester: { START_DATE: '2024-01-01', END_DATE: '2024-06-01' } },
+} as const;
+
+/**
+ * A complete, clean dataset manifest as the data-collection task writes it
+ * (docs/contracts/dataset-manifest.md); `data_key` follows the symbol, timeframe and exchange.
+ */
+export const datasetManifest = (overrides: Partial<DatasetManifest> = {}): DatasetManifest => {
+  const base = {
+    schema_version: 1 as const,
+    exchange: 'binance',
+    symbol: 'BTC/USDT:USDT',
+    timeframe: '1h' as const,
+    coverage: { start: '2023-01-01T00:00:00Z', end: '2024-07-01T00:00:00Z' },
+    candle_count: 13_128,
+    expected_candle_count: 13_128,
+    gaps: { count: 0, missing_candles: 0, largest_gap_candles: 0 },
+    duplicate_candles: 0,
+    ohlc_violations: {
+      high_below_open_or_close: 0,
+      low_above_open_or_close: 0,
+      non_positive_price: 0,
+      negative_volume: 0,
+    },
+    last_updated: '2024-07-01T00:05:00Z',
+    ...overrides,
+  };
+  const segment = base.symbol.replaceAll('/', '_').replaceAll(':', '_');
+  return { data_key: `datasets/${base.exchange}/${segment}/${base.timeframe}/candles.feather`, ...base };
 };

@@ -10,8 +10,7 @@ import {
   readEnvironment,
   runArtifacts,
   runIdSchema,
-  s3Prefix,
-  s3PrefixSchema,
+  runsEnvironment,
   s3Uri,
   strategyNameSchema,
   symbolListSchema,
@@ -44,8 +43,7 @@ export const prepareConfigInput = z.strictObject({
 
 const environment = z.object({
   STRATEGY_BUCKET: bucketNameSchema,
-  RUNS_BUCKET: bucketNameSchema,
-  RUNS_PREFIX: z._default(s3PrefixSchema, s3Prefix('runs')),
+  ...runsEnvironment,
 });
 
 export interface PreparedRun {

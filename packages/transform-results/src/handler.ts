@@ -3,15 +3,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 import {
   awsClientConfig,
   BacktestResultError,
-  bucketNameSchema,
   check,
   createWorkflowHandler,
   describeIssues,
   readEnvironment,
   runArtifacts,
   runIdSchema,
-  s3Prefix,
-  s3PrefixSchema,
+  runsEnvironment,
   s3Uri,
   strategyNameSchema,
   ValidationError,
@@ -51,8 +49,7 @@ export const transformResultsInput = z.strictObject({
 });
 
 const environment = z.object({
-  RUNS_BUCKET: bucketNameSchema,
-  RUNS_PREFIX: z._default(s3PrefixSchema, s3Prefix('runs')),
+  ...runsEnvironment,
 });
 
 export interface TransformedResult extends BacktestSummary {

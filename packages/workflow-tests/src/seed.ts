@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type DatasetManifest, datasetManifestKey, s3Prefix, type Timeframe } from '@tradai/lambda-kit';
+import {
+  type DatasetManifest,
+  datasetManifestKey,
+  s3Prefix,
+  TIMEFRAME_SECONDS,
+  type Timeframe,
+} from '@tradai/lambda-kit';
+import { datasetManifest } from '@tradai/lambda-kit/testing';
 import { BACKTEST_TASK_TEMPLATE, LOCAL_BUCKETS } from './handlers';
 import { LOCAL, REPO_ROOT } from './machines';
 import { World } from './world';
@@ -32,27 +39,18 @@ export const manifestFor = (
   timeframe: Timeframe,
   coverage: { start: string; end: string },
 ): DatasetManifest => {
-  const candles = Math.round((Date.parse(coverage.end) - Date.parse(coverage.start)) / 300_000);
-  const segment = symbol.replaceAll('/', '_').replaceAll(':', '_');
-  return {
-    schema_version: 1,
+  const candles = Math.round(
+    (Date.parse(coverage.end) - Date.parse(coverage.start)) / 1000 / TIMEFRAME_SECONDS[timeframe],
+  );
+  return datasetManifest({
     exchange: SEEDED.exchange,
     symbol,
     timeframe,
     coverage,
     candle_count: candles,
     expected_candle_count: candles,
-    gaps: { count: 0, missing_candles: 0, largest_gap_candles: 0 },
-    duplicate_candles: 0,
-    ohlc_violations: {
-      high_below_open_or_close: 0,
-      low_above_open_or_close: 0,
-      non_positive_price: 0,
-      negative_volume: 0,
-    },
     last_updated: coverage.end,
-    data_key: `datasets/${SEEDED.exchange}/${segment}/${timeframe}/candles.feather`,
-  };
+  });
 };
 
 export const writeManifests = (

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { SPEC_TEST_INPUT } from '@tradai/lambda-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { type AslDefinition, checkPaths, MACHINES, readAsl } from '../src';
 import { RESULT_EXAMPLES } from '../src/result-shapes';
@@ -6,16 +7,7 @@ import { RESULT_EXAMPLES } from '../src/result-shapes';
 const specMachine = (file: string): AslDefinition =>
   JSON.parse(readFileSync(new URL(`./fixtures/${file}`, import.meta.url), 'utf8'));
 
-/** The spec's own test input (section 6). */
-const specTestInput = {
-  run_id: 'test-001',
-  strategy_name: 'MomentumStrategy',
-  strategy_version: '1.0.0',
-  experiment_name: 'test-experiment',
-  symbols: ['BTC/USDT:USDT'],
-  timeframe: '1h',
-  config_overrides: { backtester: { START_DATE: '2024-01-01', END_DATE: '2024-06-01' } },
-};
+const specTestInput = SPEC_TEST_INPUT;
 
 /** The spec's Lambda ARNs answer like ours; its PrepareConfig is an ECS task. */
 const specResults = {

@@ -12,17 +12,9 @@ import {
   toFreqtradeTimerange,
   ValidationError,
 } from '../../src';
+import { SPEC_TEST_INPUT } from '../../src/testing';
 
-/** The "Test Input" of the spec, section 6, verbatim. */
-const specTestInput = {
-  run_id: 'test-001',
-  strategy_name: 'MomentumStrategy',
-  strategy_version: '1.0.0',
-  experiment_name: 'test-experiment',
-  symbols: ['BTC/USDT:USDT'],
-  timeframe: '1h',
-  config_overrides: { backtester: { START_DATE: '2024-01-01', END_DATE: '2024-06-01' } },
-};
+const specTestInput = SPEC_TEST_INPUT;
 
 const issuesOf = (value: unknown) => {
   const result = check(backtestRequestSchema, value);

@@ -1,4 +1,4 @@
-import { censusOfRejections, fakeContext } from '@tradai/lambda-kit/testing';
+import { censusOfRejections, fakeContext, SPEC_TEST_INPUT } from '@tradai/lambda-kit/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../src';
@@ -6,16 +6,7 @@ import { handler } from '../../src';
 const invoke = (request: unknown) =>
   handler({ request }, fakeContext('tradai-dev-validate-backtest-request'));
 
-/** The spec's own test input (section 6): dates inside config_overrides.backtester. */
-const specTestInput = {
-  run_id: 'test-001',
-  strategy_name: 'MomentumStrategy',
-  strategy_version: '1.0.0',
-  experiment_name: 'test-experiment',
-  symbols: ['BTC/USDT:USDT'],
-  timeframe: '1h',
-  config_overrides: { backtester: { START_DATE: '2024-01-01', END_DATE: '2024-06-01' } },
-};
+const specTestInput = SPEC_TEST_INPUT;
 
 describe('validate-backtest-request', () => {
   it("normalises the spec's test input: dates to the top level, auto_sync off", async () => {
