@@ -231,6 +231,18 @@ describe('transform-results', () => {
     expect(publish).toHaveBeenCalledOnce();
   });
 
+  it('records BacktestDuration even when the container left no usable result', async () => {
+    // Prepare
+    serveBucket({});
+    const addMetric = vi.spyOn(backtestMetrics, 'addMetric');
+
+    // Act
+    await expect(invoke(event)).rejects.toMatchObject({ name: 'BacktestResultError' });
+
+    // Assess
+    expect(addMetric).toHaveBeenCalledWith('BacktestDuration', MetricUnit.Seconds, 2520);
+  });
+
   it('refuses a run id that could leave the run prefix, before any S3 call', async () => {
     // Act & Assess
     await expect(invoke({ ...event, run_id: '../x' })).rejects.toMatchObject({
