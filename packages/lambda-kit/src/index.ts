@@ -49,6 +49,7 @@ export {
   ValidationError,
 } from './errors';
 export { createWorkflowHandler, type HandlerTools, METRICS_NAMESPACE } from './handler';
+export { type ManifestRead, readManifest } from './manifest-reader';
 export {
   parseS3Uri,
   RUN_STATUSES,
