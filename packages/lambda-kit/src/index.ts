@@ -31,6 +31,12 @@ export {
   toFreqtradeTimerange,
 } from './contracts';
 export {
+  type DataSyncRequest,
+  dataSyncRequestSchema,
+  MAX_SYNC_CANDLES_PER_SYMBOL,
+  MAX_SYNC_DAYS,
+} from './data-sync';
+export {
   DATASET_MANIFEST_VERSION,
   type DatasetManifest,
   datasetManifestKey,

@@ -1,4 +1,8 @@
+import { Readable } from 'node:stream';
+import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
+import { sdkStreamMixin } from '@smithy/core/serde';
 import type { Context } from 'aws-lambda';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import type { DatasetManifest } from './dataset-manifest';
 
@@ -105,4 +109,21 @@ export const datasetManifest = (overrides: Partial<DatasetManifest> = {}): Datas
   };
   const segment = base.symbol.replaceAll('/', '_').replaceAll(':', '_');
   return { data_key: `datasets/${base.exchange}/${segment}/${base.timeframe}/candles.feather`, ...base };
+};
+
+/** An S3 GetObject body as the SDK returns it. */
+export const objectBody = (text: string) => sdkStreamMixin(Readable.from([Buffer.from(text)]));
+
+/** Serves objects from a map of key -> body; any other key is NoSuchKey (404), as S3 says. */
+export const serveObjects = (s3: AwsClientStub<S3Client>, objects: Record<string, string>) => {
+  s3.on(GetObjectCommand).callsFake(async (input: { Key?: string }) => {
+    const body = input.Key === undefined ? undefined : objects[input.Key];
+    if (body === undefined) {
+      throw new NoSuchKey({
+        message: 'The specified key does not exist.',
+        $metadata: { httpStatusCode: 404 },
+      });
+    }
+    return { Body: objectBody(body), ContentLength: body.length };
+  });
 };

@@ -43,6 +43,11 @@ export const notifyCompletionInput = z
       ),
     ),
     error: z.optional(workflowErrorSchema),
+    /** A data sync's id (its execution name) and, for a nested sync, the backtest that asked for it. */
+    sync_id: z.optional(
+      z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, { error: 'must be an execution name' })),
+    ),
+    requested_by: z.optional(z.nullable(z.object({ workflow: workflowSchema, run_id: runIdSchema }))),
   })
   .check(
     z.refine((input) => input.status !== 'FAILED' || input.error !== undefined, {
@@ -50,6 +55,9 @@ export const notifyCompletionInput = z
       error: 'is required when status is FAILED',
     }),
   );
+
+/** The backtest run a notification is about: its own, or the one that asked for this sync. */
+const runIdOf = (notification: Notification) => notification.run_id ?? notification.requested_by?.run_id;
 
 const environment = z.object({
   NOTIFICATION_TOPIC_NAME: z
@@ -90,7 +98,8 @@ export const { handler, logger, metrics } = createWorkflowHandler({
             workflow: attribute(notification.workflow),
             // SNS refuses empty attribute values; filter policies can match on "unknown".
             strategy: attribute(notification.strategy_name ?? 'unknown'),
-            ...(notification.run_id ? { run_id: attribute(notification.run_id) } : {}),
+            ...(runIdOf(notification) ? { run_id: attribute(runIdOf(notification) as string) } : {}),
+            ...(notification.sync_id ? { sync_id: attribute(notification.sync_id) } : {}),
           },
         }),
       )

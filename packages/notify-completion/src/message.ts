@@ -9,6 +9,8 @@ export interface Notification {
   execution_arn?: string | undefined;
   result?: Record<string, unknown> | undefined;
   error?: WorkflowError | undefined;
+  sync_id?: string | undefined;
+  requested_by?: { workflow: string; run_id: string } | null | undefined;
 }
 
 /** SNS subjects: at most 100 printable ASCII characters, no line breaks. */
@@ -19,7 +21,9 @@ const CAUSE_LIMIT = 2_000;
 const ascii = (text: string) => text.replace(/[^\x20-\x7e]/g, '?');
 
 export const subjectOf = (n: Notification): string => {
-  const who = [n.strategy_name, n.run_id && `run ${n.run_id}`].filter(Boolean).join(', ');
+  const who = [n.strategy_name, n.run_id && `run ${n.run_id}`, n.sync_id && `sync ${n.sync_id}`]
+    .filter(Boolean)
+    .join(', ');
   const subject = ascii(`[TradAI] ${n.workflow} ${n.status}${who ? `: ${who}` : ''}`);
   return subject.length <= SUBJECT_LIMIT ? subject : `${subject.slice(0, SUBJECT_LIMIT - 3)}...`;
 };
@@ -35,6 +39,8 @@ const RESULT_LINES: ReadonlyArray<[key: string, label: string, unit: string]> = 
   ['win_rate', 'Win rate', ' %'],
   ['profit_factor', 'Profit factor', ''],
   ['timeframe', 'Timeframe', ''],
+  ['exchange', 'Exchange', ''],
+  ['symbols', 'Symbols', ''],
   ['start', 'From', ''],
   ['end', 'To', ''],
 ];
@@ -52,6 +58,9 @@ export const bodyOf = (n: Notification): string => {
   if (n.run_id) lines.push(row('Run', n.run_id));
   if (n.strategy_name)
     lines.push(row('Strategy', [n.strategy_name, n.strategy_version].filter(Boolean).join(' ')));
+  if (n.sync_id) lines.push(row('Sync', n.sync_id));
+  if (n.requested_by)
+    lines.push(row('Requested by', `${n.requested_by.workflow} run ${n.requested_by.run_id}`));
   if (n.execution_arn) lines.push(row('Execution', n.execution_arn));
   if (n.result) {
     lines.push('', 'Results');

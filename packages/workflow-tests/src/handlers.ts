@@ -6,6 +6,8 @@ import { handler as pinTaskDefinition } from '@tradai/pin-task-definition';
 import { handler as prepareConfig } from '@tradai/prepare-config';
 import { handler as transformResults } from '@tradai/transform-results';
 import { handler as validateBacktestRequest } from '@tradai/validate-backtest-request';
+import { handler as validateDataQuality } from '@tradai/validate-data-quality';
+import { handler as validateDataRequest } from '@tradai/validate-data-request';
 import { handler as validateStrategy } from '@tradai/validate-strategy';
 import { LOCAL, LOCAL_SUBSTITUTIONS } from './machines';
 
@@ -23,6 +25,8 @@ const HANDLERS: Record<string, { name: string; handler: Handler }> = Object.from
       ['TransformResultsArn', 'transform-results', transformResults],
       ['CleanupResourcesArn', 'cleanup-resources', cleanupResources],
       ['NotifyCompletionArn', 'notify-completion', notifyCompletion],
+      ['ValidateDataRequestArn', 'validate-data-request', validateDataRequest],
+      ['ValidateDataQualityArn', 'validate-data-quality', validateDataQuality],
     ] as const
   ).map(([placeholder, name, handler]) => [
     LOCAL_SUBSTITUTIONS[placeholder],
@@ -38,6 +42,7 @@ export const LOCAL_BUCKETS = {
 
 export const NOTIFICATION_TOPIC_ARN = `arn:aws:sns:${LOCAL.region}:${LOCAL.accountId}:tradai-${LOCAL.stage}-workflow-notifications`;
 export const BACKTEST_TASK_TEMPLATE = `tradai-${LOCAL.stage}-backtest-template`;
+export const DATA_COLLECTION_TASK = `tradai-${LOCAL.stage}-data-collection`;
 
 /** The environment serverless.yml gives the functions, with local names. */
 export const LOCAL_ENVIRONMENT: Record<string, string> = {

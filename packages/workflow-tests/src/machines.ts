@@ -7,7 +7,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const STATE_MACHINES_DIR = path.join(REPO_ROOT, 'state-machines');
 
-export const MACHINES = ['backtest', 'backtest-simplified'] as const;
+export const MACHINES = ['backtest', 'backtest-simplified', 'data-sync'] as const;
 export type MachineName = (typeof MACHINES)[number];
 
 export const LOCAL = { accountId: '123456789012', region: 'eu-west-1', stage: 'local' } as const;
@@ -28,6 +28,11 @@ export const LOCAL_SUBSTITUTIONS: Record<string, string> = {
   TransformResultsArn: lambdaArn('transform-results'),
   CleanupResourcesArn: lambdaArn('cleanup-resources'),
   NotifyCompletionArn: lambdaArn('notify-completion'),
+  ValidateDataRequestArn: lambdaArn('validate-data-request'),
+  ValidateDataQualityArn: lambdaArn('validate-data-quality'),
+  DataCollectionTaskDefinition: `tradai-${LOCAL.stage}-data-collection`,
+  DatasetBucket: `tradai-${LOCAL.stage}-market-data`,
+  DatasetPrefix: 'datasets',
   WorkflowStateTable: `tradai-${LOCAL.stage}-workflow-state`,
   DeadLetterQueueUrl: `https://sqs.${LOCAL.region}.amazonaws.com/${LOCAL.accountId}/tradai-${LOCAL.stage}-workflow-dlq`,
   EcsClusterArn: `arn:aws:ecs:${LOCAL.region}:${LOCAL.accountId}:cluster/tradai-${LOCAL.stage}`,

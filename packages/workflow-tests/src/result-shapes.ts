@@ -4,6 +4,8 @@ import type { PinnedRun } from '@tradai/pin-task-definition';
 import type { PreparedRun } from '@tradai/prepare-config';
 import type { TransformedResult } from '@tradai/transform-results';
 import type { NormalisedBacktestRequest } from '@tradai/validate-backtest-request';
+import type { DataQualityReport } from '@tradai/validate-data-quality';
+import type { NormalisedDataSyncRequest } from '@tradai/validate-data-request';
 import type { StrategyValidation } from '@tradai/validate-strategy';
 
 /**
@@ -70,6 +72,21 @@ export const RESULT_EXAMPLES: Record<string, unknown> = {
   } satisfies TransformedResult,
   '${CleanupResourcesArn}': { prefix: 's3://b/runs/r/tmp/', deleted: 0 } satisfies CleanupResult,
   '${NotifyCompletionArn}': { message_id: 'm' },
+  '${ValidateDataRequestArn}': {
+    sync_id: 's',
+    symbols: ['BTC/USDT'],
+    timeframe: '1h',
+    start_date: '2024-01-01',
+    end_date: '2024-02-01',
+    exchange: 'binance',
+    requested_by: null,
+  } satisfies NormalisedDataSyncRequest,
+  '${ValidateDataQualityArn}': {
+    passed: true,
+    checked_at: 't',
+    thresholds: { max_gap_ratio: 0, max_duplicate_ratio: 0, max_ohlc_violations: 0 },
+    symbols: [],
+  } satisfies DataQualityReport,
   // Service integrations: what Step Functions returns for each.
   'arn:aws:states:::dynamodb:updateItem': {},
   'arn:aws:states:::sqs:sendMessage': { MessageId: 'm', MD5OfMessageBody: 'x' },

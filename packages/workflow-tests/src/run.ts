@@ -9,7 +9,14 @@ import {
   resolvedAsl,
   stateMachine,
 } from './machines';
-import { type CaseDefinition, caseInput, readCases, readMockConfig, responseFor } from './scenarios';
+import {
+  type CaseDefinition,
+  caseInput,
+  type MockConfigFile,
+  readCases,
+  readMockConfig,
+  responseFor,
+} from './scenarios';
 import { seedWorld } from './seed';
 import { answerTask, namedError, type TaskContext } from './tasks';
 import type { World } from './world';
@@ -72,40 +79,33 @@ export const caseDefinition = (machine: MachineName, caseName: string): CaseDefi
   return definition;
 };
 
-/**
- * Executes the real ASL of `machine` for one case: Lambda tasks run the real handlers against the
- * world, service integrations are answered by the world, and the case's MockConfigFile entries
- * inject faults or canned answers where it says so. Retries do not sleep.
- */
-export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => {
-  const { machine, caseName } = options;
-  const definition = caseDefinition(machine, caseName);
-  const mocks = readMockConfig(machine);
-  const testCase = mocks.StateMachines[machine]?.TestCases[caseName];
-  if (!testCase) throw new Error(`${machine}.mock.json has no test case ${caseName}`);
+interface ExecuteOptions {
+  machine: MachineName;
+  input: unknown;
+  executionName: string;
+  ctx: TaskContext;
+  /** State name -> MockName, from the case's MockConfigFile entry (none for a nested execution). */
+  testCase: Record<string, string>;
+  mockedResponses: MockConfigFile['MockedResponses'];
+  onEvent?: ((event: StateEvent) => void) | undefined;
+}
 
-  applyLocalEnvironment();
-  const world = options.world ?? seedWorld();
-  for (const [runId, record] of Object.entries(definition.world?.records ?? {}))
-    world.putRecord(TABLE, runId, record);
-  useWorld(world);
+interface Executed {
+  status: WorkflowRun['status'];
+  output?: unknown;
+  error?: { Error: string; Cause: string };
+  events: StateEvent[];
+  executionArn: string;
+  realMs: number;
+}
 
-  const input = options.input ?? caseInput(machine, definition);
-  const runId =
-    typeof input === 'object' && input !== null && typeof (input as { run_id?: unknown }).run_id === 'string'
-      ? (input as { run_id: string }).run_id
-      : undefined;
-  // Execution names are run ids (the trigger's rule); a request without a valid one gets the case name.
-  const executionName = runId !== undefined && /^[A-Za-z0-9_-]{1,80}$/.test(runId) ? runId : caseName;
+/** One execution of `machine`'s real ASL against the context's world; nested ones reuse it. */
+const execute = async (options: ExecuteOptions): Promise<Executed> => {
+  const { machine, input, executionName, ctx, testCase, mockedResponses } = options;
+  const { world } = ctx;
   const stateMachineArn = `arn:aws:states:${LOCAL.region}:${LOCAL.accountId}:stateMachine:tradai-${LOCAL.stage}-${machine}`;
   const executionArn = `arn:aws:states:${LOCAL.region}:${LOCAL.accountId}:execution:tradai-${LOCAL.stage}-${machine}:${executionName}`;
   const startedAt = new Date(world.now).toISOString();
-  const ctx: TaskContext = {
-    world,
-    container: definition.world?.container ?? {},
-    dataSync: definition.world?.data_sync ?? {},
-    executionArn,
-  };
 
   const invocations = new Map<string, number>();
   const taskResourceLocalHandlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
@@ -115,9 +115,9 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
       const invocation = invocations.get(name) ?? 0;
       invocations.set(name, invocation + 1);
       const mockName = testCase[name];
-      const response = mockName ? responseFor(mocks.MockedResponses[mockName], invocation) : undefined;
-      if (mockName && !mocks.MockedResponses[mockName])
+      if (mockName && !mockedResponses[mockName])
         throw new Error(`Mock ${mockName} is not in MockedResponses`);
+      const response = mockName ? responseFor(mockedResponses[mockName], invocation) : undefined;
       if (response?.Throw) throw namedError(response.Throw.Error, response.Throw.Cause ?? '');
       if (response && 'Return' in response) return response.Return as JSONValue;
       return (await answerTask(state, params, ctx)) as JSONValue;
@@ -127,7 +127,6 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
     if (state.Retry) retryIntervalOverrides[name] = 0;
 
   const t0 = performance.now();
-  const simulatedStart = world.now;
   const execution = stateMachine(machine).run(input as never, {
     overrides: { taskResourceLocalHandlers, retryIntervalOverrides },
     context: {
@@ -167,34 +166,97 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
     }
   })();
 
-  let status: WorkflowRun['status'] = 'SUCCEEDED';
-  let output: unknown;
-  let error: WorkflowRun['error'];
+  let executed: Executed;
   try {
-    output = await execution.result;
+    const output = await execution.result;
+    executed = { status: 'SUCCEEDED', output, events, executionArn, realMs: 0 };
   } catch (failure) {
-    status = 'FAILED';
-    const cause = (failure as Error).cause as Error | undefined;
-    const source = cause ?? (failure as Error);
-    error = { Error: source.name, Cause: source.message };
+    const source = ((failure as Error).cause as Error | undefined) ?? (failure as Error);
+    executed = {
+      status: 'FAILED',
+      error: { Error: source.name, Cause: source.message },
+      events,
+      executionArn,
+      realMs: 0,
+    };
   }
   await collect;
+  executed.realMs = performance.now() - t0;
+  return executed;
+};
 
-  const states = events.filter((e) => e.event === 'entered').map((e) => e.state);
-  const retries = events.filter((e) => e.event === 'retried').length;
+/**
+ * Executes the real ASL of `machine` for one case: Lambda tasks run the real handlers against the
+ * world, service integrations are answered by the world (a nested execution runs the child's real
+ * ASL in the same world), and the case's MockConfigFile entries inject faults or canned answers
+ * where it says so. Retries do not sleep.
+ */
+export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => {
+  const { machine, caseName } = options;
+  const definition = caseDefinition(machine, caseName);
+  const mocks = readMockConfig(machine);
+  const testCase = mocks.StateMachines[machine]?.TestCases[caseName];
+  if (!testCase) throw new Error(`${machine}.mock.json has no test case ${caseName}`);
+
+  applyLocalEnvironment();
+  const world = options.world ?? seedWorld();
+  for (const [runId, record] of Object.entries(definition.world?.records ?? {}))
+    world.putRecord(TABLE, runId, record);
+  useWorld(world);
+
+  const input = options.input ?? caseInput(machine, definition);
+  const runId =
+    typeof input === 'object' && input !== null && typeof (input as { run_id?: unknown }).run_id === 'string'
+      ? (input as { run_id: string }).run_id
+      : undefined;
+  // Execution names are run ids or request ids (the triggers' rule); without a valid one, the case name.
+  const requestId =
+    typeof input === 'object' && input !== null ? (input as { request_id?: unknown }).request_id : undefined;
+  const executionName =
+    [runId, requestId].find(
+      (id): id is string => typeof id === 'string' && /^[A-Za-z0-9_-]{1,80}$/.test(id),
+    ) ?? caseName;
+  const ctx: TaskContext = {
+    world,
+    container: definition.world?.container ?? {},
+    dataCollection: definition.world?.data_collection ?? {},
+    runChild: async (child, childInput, name) =>
+      execute({
+        machine: child,
+        input: childInput,
+        executionName: name,
+        ctx,
+        testCase: {},
+        mockedResponses: {},
+      }),
+  };
+
+  const simulatedStart = world.now;
+  const executed = await execute({
+    machine,
+    input,
+    executionName,
+    ctx,
+    testCase,
+    mockedResponses: mocks.MockedResponses,
+    onEvent: options.onEvent,
+  });
+
+  const states = executed.events.filter((e) => e.event === 'entered').map((e) => e.state);
+  const retries = executed.events.filter((e) => e.event === 'retried').length;
   const record = runId ? world.record(TABLE, runId) : undefined;
   return {
     machine,
     caseName,
-    status,
-    ...(status === 'SUCCEEDED' ? { output } : { error }),
+    status: executed.status,
+    ...(executed.status === 'SUCCEEDED' ? { output: executed.output } : { error: executed.error }),
     states,
-    events,
+    events: executed.events,
     transitions: states.length + retries,
     world,
     ...(runId ? { runId } : {}),
     ...(record ? { record } : {}),
-    realMs: performance.now() - t0,
+    realMs: executed.realMs,
     simulatedMs: world.now - simulatedStart,
   };
 };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type MachineName, REPO_ROOT, STATE_MACHINES_DIR } from './machines';
-import type { ContainerBehaviour, DataSyncBehaviour } from './tasks';
+import type { ContainerBehaviour, DataCollectionBehaviour } from './tasks';
 
 /**
  * Step Functions Local's MockConfigFile (`<machine>.mock.json`, beside the ASL):
@@ -28,7 +28,7 @@ export interface CaseDefinition {
   raw_input?: unknown;
   world?: {
     container?: ContainerBehaviour;
-    data_sync?: DataSyncBehaviour;
+    data_collection?: DataCollectionBehaviour;
     /** Workflow-state records that exist before the run: run_id -> attributes (strings). */
     records?: Record<string, Record<string, string>>;
   };

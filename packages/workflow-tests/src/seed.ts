@@ -8,7 +8,7 @@ import {
   type Timeframe,
 } from '@tradai/lambda-kit';
 import { datasetManifest } from '@tradai/lambda-kit/testing';
-import { BACKTEST_TASK_TEMPLATE, LOCAL_BUCKETS } from './handlers';
+import { BACKTEST_TASK_TEMPLATE, DATA_COLLECTION_TASK, LOCAL_BUCKETS } from './handlers';
 import { LOCAL, REPO_ROOT } from './machines';
 import { World } from './world';
 
@@ -34,22 +34,40 @@ export const SEEDED = {
   coverage: { start: '2018-01-01T00:00:00Z', end: '2018-02-01T00:00:00Z' },
 } as const;
 
+/** What the data-collection task reports besides the range: its defects, and when it wrote. */
+export interface ManifestDetails {
+  last_updated?: string;
+  missingRatio?: number;
+  duplicates?: number;
+  ohlcViolations?: number;
+}
+
 export const manifestFor = (
   symbol: string,
   timeframe: Timeframe,
   coverage: { start: string; end: string },
+  details: ManifestDetails = {},
 ): DatasetManifest => {
-  const candles = Math.round(
+  const expected = Math.round(
     (Date.parse(coverage.end) - Date.parse(coverage.start)) / 1000 / TIMEFRAME_SECONDS[timeframe],
   );
+  const missing = Math.round(expected * (details.missingRatio ?? 0));
   return datasetManifest({
     exchange: SEEDED.exchange,
     symbol,
     timeframe,
     coverage,
-    candle_count: candles,
-    expected_candle_count: candles,
-    last_updated: coverage.end,
+    candle_count: expected - missing + (details.duplicates ?? 0),
+    expected_candle_count: expected,
+    gaps: { count: missing > 0 ? 1 : 0, missing_candles: missing, largest_gap_candles: missing },
+    duplicate_candles: details.duplicates ?? 0,
+    ohlc_violations: {
+      high_below_open_or_close: details.ohlcViolations ?? 0,
+      low_above_open_or_close: 0,
+      non_positive_price: 0,
+      negative_volume: 0,
+    },
+    last_updated: details.last_updated ?? coverage.end,
   });
 };
 
@@ -59,15 +77,12 @@ export const writeManifests = (
   timeframe: Timeframe,
   coverage: { start: string; end: string },
   record = true,
+  details: ManifestDetails = {},
 ) => {
   for (const symbol of symbols) {
     const key = datasetManifestKey(s3Prefix('datasets'), SEEDED.exchange, symbol, timeframe);
-    world.putObject(
-      LOCAL_BUCKETS.datasets,
-      key,
-      JSON.stringify(manifestFor(symbol, timeframe, coverage)),
-      record,
-    );
+    const manifest = manifestFor(symbol, timeframe, coverage, details);
+    world.putObject(LOCAL_BUCKETS.datasets, key, JSON.stringify(manifest), record);
   }
 };
 
@@ -110,6 +125,19 @@ export const seedWorld = (): World => {
       requiresCompatibilities: ['FARGATE'],
       cpu: '1024',
       memory: '2048',
+    },
+    [],
+    false,
+  );
+  world.registerTaskDefinition(
+    DATA_COLLECTION_TASK,
+    {
+      containerDefinitions: [
+        {
+          name: 'data-collection',
+          image: `${LOCAL.accountId}.dkr.ecr.${LOCAL.region}.amazonaws.com/tradai/data-collection:1.4.2`,
+        },
+      ],
     },
     [],
     false,

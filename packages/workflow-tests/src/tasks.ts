@@ -16,16 +16,32 @@ export interface ContainerBehaviour {
   writes_result?: boolean;
 }
 
-/** How the stand-in data-sync child execution ends (cases file, `world.data_sync`). */
-export interface DataSyncBehaviour {
-  status?: 'SUCCEEDED' | 'FAILED';
+/** How the simulated data-collection task behaves (cases file, `world.data_collection`). */
+export interface DataCollectionBehaviour {
+  duration_minutes?: number;
+  exit_code?: number;
+  /** Share of the expected candles the task reports missing (gaps). */
+  missing_ratio?: number;
+  duplicate_candles?: number;
+  /** Candles with high below open or close. */
+  ohlc_violations?: number;
+  /** Symbols the task writes no manifest for. */
+  skip_symbols?: string[];
+}
+
+export interface ChildExecution {
+  status: 'SUCCEEDED' | 'FAILED';
+  output?: unknown;
+  error?: { Error: string; Cause: string };
+  executionArn: string;
 }
 
 export interface TaskContext {
   world: World;
   container: ContainerBehaviour;
-  dataSync: DataSyncBehaviour;
-  executionArn: string;
+  dataCollection: DataCollectionBehaviour;
+  /** Runs another machine's real ASL in the same world (`states:startExecution.sync:2`). */
+  runChild: (machine: 'data-sync', input: unknown, executionName: string) => Promise<ChildExecution>;
 }
 
 /** An error as Step Functions names it (`States.TaskFailed`, `DynamoDB.ConditionalCheckFailedException`). */
@@ -181,49 +197,102 @@ const runStrategyContainer = (state: AslState, params: Params, ctx: TaskContext)
   );
 };
 
-/** The stand-in for the data-sync workflow (issue 4 replaces it with the real child machine). */
-const runDataSyncChild = (params: Params, ctx: TaskContext) => {
-  const input = params.Input as {
-    symbols: string[];
-    timeframe: Timeframe;
-    start_date: string;
-    end_date: string;
-  };
-  const arn = String(params.StateMachineArn).replace(':stateMachine:', ':execution:');
-  const executionArn = `${arn}:${String(params.Name)}`;
+/** The nested data-sync workflow: its real ASL, in the same world (`startExecution.sync:2`). */
+const runNestedExecution = async (params: Params, ctx: TaskContext) => {
+  const arn = String(params.StateMachineArn);
+  if (!arn.endsWith(':stateMachine:tradai-local-data-sync')) throw new Error(`No local state machine ${arn}`);
+  const name = String(params.Name);
+  ctx.world.changes.push({ kind: 'states:start', stateMachineArn: arn, name, input: params.Input });
   const startDate = ctx.world.now;
-  ctx.world.changes.push({
-    kind: 'states:start',
-    stateMachineArn: String(params.StateMachineArn),
-    name: String(params.Name),
-    input,
+  const child = await ctx.runChild('data-sync', params.Input, name);
+  const described = {
+    ExecutionArn: child.executionArn,
+    StateMachineArn: arn,
+    Name: name,
+    StartDate: startDate,
+    StopDate: ctx.world.now,
+  };
+  if (child.status === 'FAILED') {
+    throw namedError('States.TaskFailed', JSON.stringify({ ...described, Status: 'FAILED', ...child.error }));
+  }
+  return { ...described, Status: 'SUCCEEDED', Output: child.output };
+};
+
+/**
+ * The data-collection task, simulated against the world: it runs for the scenario's duration, then
+ * writes one manifest per symbol covering the requested range, with the scenario's defects.
+ */
+const runDataCollection = (state: AslState, params: Params, ctx: TaskContext) => {
+  const behaviour = {
+    duration_minutes: 12,
+    exit_code: 0,
+    missing_ratio: 0,
+    duplicate_candles: 0,
+    ohlc_violations: 0,
+    skip_symbols: [],
+    ...ctx.dataCollection,
+  };
+  const { world } = ctx;
+  const definition = world.findTaskDefinition(String(params.TaskDefinition));
+  if (!definition)
+    throw namedError(
+      'ECS.InvalidParameterException',
+      `TaskDefinition not found: ${String(params.TaskDefinition)}`,
+    );
+  const vars = env(params);
+  const taskArn = `arn:aws:ecs:${world.settings.region}:${world.settings.accountId}:task/tradai-${world.settings.stage}/${world.changes.length.toString(16).padStart(32, '0')}`;
+  world.changes.push({
+    kind: 'ecs:run',
+    taskArn,
+    taskDefinition: definition.arn,
+    capacityProvider: 'FARGATE',
   });
-  ctx.world.now += 12 * 60_000;
-  if ((ctx.dataSync.status ?? 'SUCCEEDED') === 'FAILED') {
+  const startedAt = world.now;
+  const timeoutSeconds = Number(state.TimeoutSeconds ?? 99_999_999);
+  if (behaviour.duration_minutes * 60 > timeoutSeconds) {
+    world.now += timeoutSeconds * 1000;
+    throw namedError('States.Timeout', `FetchAndStoreData did not finish within ${timeoutSeconds} s`);
+  }
+  world.now += behaviour.duration_minutes * 60_000;
+  const task = {
+    TaskArn: taskArn,
+    TaskDefinitionArn: definition.arn,
+    LastStatus: 'STOPPED',
+    StartedAt: startedAt,
+    StoppedAt: world.now,
+  };
+  if (behaviour.exit_code !== 0) {
     throw namedError(
       'States.TaskFailed',
       JSON.stringify({
-        ExecutionArn: executionArn,
-        Status: 'FAILED',
-        Error: 'DataQualityError',
-        Cause: 'gap ratio above threshold',
+        ...task,
+        StopCode: 'EssentialContainerExited',
+        Containers: [{ Name: 'data-collection', ExitCode: behaviour.exit_code }],
       }),
     );
   }
+  const symbols = JSON.parse(vars.SYMBOLS ?? '[]') as string[];
+  const timeframe = vars.TIMEFRAME as Timeframe;
   const day = (value: string) =>
     new Date(Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value)).toISOString();
-  writeManifests(ctx.world, input.symbols, input.timeframe, {
-    start: day(input.start_date),
-    end: day(input.end_date),
+  const coverage = { start: day(vars.START_DATE ?? ''), end: day(vars.END_DATE ?? '') };
+  const written = symbols.filter((symbol) => !behaviour.skip_symbols.includes(symbol));
+  writeManifests(world, written, timeframe, coverage, true, {
+    last_updated: new Date(world.now).toISOString(),
+    missingRatio: behaviour.missing_ratio,
+    duplicates: behaviour.duplicate_candles,
+    ohlcViolations: behaviour.ohlc_violations,
   });
   return {
-    ExecutionArn: executionArn,
-    Status: 'SUCCEEDED',
-    StartDate: startDate,
-    StopDate: ctx.world.now,
-    Output: { passed: true },
+    ...task,
+    StopCode: 'EssentialContainerExited',
+    Containers: [{ Name: 'data-collection', ExitCode: 0 }],
   };
 };
+
+const containerName = (params: Params) =>
+  (params.Overrides as { ContainerOverrides?: { Name?: string }[] } | undefined)?.ContainerOverrides?.[0]
+    ?.Name;
 
 /** The default answer of a Task state: the real handler, or the world acting as the AWS service. */
 export const answerTask = async (state: AslState, params: unknown, ctx: TaskContext): Promise<unknown> => {
@@ -242,9 +311,11 @@ export const answerTask = async (state: AslState, params: unknown, ctx: TaskCont
       ctx.world.send({ queueUrl: String(p.QueueUrl), body: p.MessageBody });
       return { MessageId: `local-${ctx.world.queued.length}`, MD5OfMessageBody: '0'.repeat(32) };
     case 'arn:aws:states:::ecs:runTask.sync':
-      return runStrategyContainer(state, p, ctx);
+      return containerName(p) === 'data-collection'
+        ? runDataCollection(state, p, ctx)
+        : runStrategyContainer(state, p, ctx);
     case 'arn:aws:states:::states:startExecution.sync:2':
-      return runDataSyncChild(p, ctx);
+      return runNestedExecution(p, ctx);
     default:
       throw new Error(`The local world cannot answer resource ${state.Resource}`);
   }

@@ -77,14 +77,50 @@ describe.each(MACHINES)('%s.asl.json', (machine) => {
   it('ends every failure in a Fail state named by the error, and only success in an End state', () => {
     // Assess
     const ends = Object.entries(definition.States).filter(([, state]) => state.End === true);
-    expect(ends.map(([name, state]) => `${name}:${state.Type}`)).toEqual(['BacktestCompleted:Pass']);
+    const success = machine === 'data-sync' ? 'DataSyncCompleted' : 'BacktestCompleted';
+    expect(ends.map(([name, state]) => `${name}:${state.Type}`)).toEqual([`${success}:Pass`]);
     const fails = Object.entries(definition.States).filter(([, state]) => state.Type === 'Fail');
     expect(fails.map(([name, state]) => `${name}:${String(state.ErrorPath)}`)).toEqual([
       'FailRun:$.failure.Error',
     ]);
   });
 
+  it('bounds every .sync task without a heartbeat nothing could send, and keeps a healthy 70-minute backtest alive', () => {
+    for (const [name, state] of states.filter(([, s]) => isSyncTask(s))) {
+      expect(state.HeartbeatSeconds, name).toBeUndefined();
+      expect(state.TimeoutSeconds, name).toBeGreaterThan(0);
+    }
+    if (machine === 'data-sync') {
+      expect(definition.States.FetchAndStoreData?.TimeoutSeconds).toBe(30 * 60);
+    } else {
+      expect(definition.States.RunBacktestOnSpot?.TimeoutSeconds).toBeGreaterThanOrEqual(70 * 60 + 15 * 60);
+    }
+  });
+
+  it('lets the slowest possible path finish before the execution times out, so every Catch still runs', () => {
+    // Act
+    const worst = worstCasePathSeconds(definition);
+
+    // Assess
+    expect(definition.TimeoutSeconds).toBeGreaterThan(worst);
+  });
+});
+
+describe('the nested data sync', () => {
+  it('outlives the child execution, so a failed sync reaches the backtest with its own error', () => {
+    // Act
+    const trigger = readAsl('backtest').States.TriggerDataSync;
+
+    // Assess
+    expect(trigger?.TimeoutSeconds).toBeGreaterThan(
+      readAsl('data-sync').TimeoutSeconds ?? Number.POSITIVE_INFINITY,
+    );
+  });
+});
+
+describe.each(['backtest', 'backtest-simplified'] as const)('%s RunBacktest', (machine) => {
   it('runs the backtest as a valid Fargate Spot RunTask with an on-demand fallback', () => {
+    const definition = readAsl(machine);
     const spot = definition.States.RunBacktestOnSpot as AslState & { Parameters: Record<string, unknown> };
     const onDemand = definition.States.RunBacktestOnDemand as AslState & {
       Parameters: Record<string, unknown>;
@@ -101,21 +137,5 @@ describe.each(MACHINES)('%s.asl.json', (machine) => {
       expect(container?.['Command.$']).toBe("States.Array('backtest', '--config', $.prepared.config_path)");
       expect(task.Parameters['TaskDefinition.$']).toBe('$.pinned.task_definition_arn');
     }
-  });
-
-  it('bounds every .sync task without a heartbeat nothing could send, and keeps a healthy 70-minute backtest alive', () => {
-    for (const [name, state] of states.filter(([, s]) => isSyncTask(s))) {
-      expect(state.HeartbeatSeconds, name).toBeUndefined();
-      expect(state.TimeoutSeconds, name).toBeGreaterThan(0);
-    }
-    expect(definition.States.RunBacktestOnSpot?.TimeoutSeconds).toBeGreaterThanOrEqual(70 * 60 + 15 * 60);
-  });
-
-  it('lets the slowest possible path finish before the execution times out, so every Catch still runs', () => {
-    // Act
-    const worst = worstCasePathSeconds(definition);
-
-    // Assess
-    expect(definition.TimeoutSeconds).toBeGreaterThan(worst);
   });
 });

@@ -36,7 +36,8 @@ describe.each(MACHINES)('%s scenarios', (machine) => {
     expect(run.world.published.map((message) => message.attributes.status)).toEqual(expected.notifications);
     expect(run.world.queued.filter((message) => message.queueUrl === DLQ_URL)).toHaveLength(expected.dlq);
     if (run.status === 'SUCCEEDED') {
-      expect(run.output).toMatchObject({ run_id: run.runId, status: 'COMPLETED' });
+      const id = machine === 'data-sync' ? { sync_id: expect.any(String) } : { run_id: run.runId };
+      expect(run.output).toMatchObject({ ...id, status: 'COMPLETED' });
     } else {
       expect(run.error?.Cause.length).toBeGreaterThan(0);
     }

@@ -1,0 +1,1 @@
+export { handler, type NormalisedDataSyncRequest, validateDataRequestInput } from './handler';
