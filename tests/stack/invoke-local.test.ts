@@ -14,6 +14,7 @@ describe('sls invoke local', () => {
     ['transformResults', 'run_id: is required'],
     ['cleanupResources', 'run_id: is required'],
     ['notifyCompletion', 'workflow: is required'],
+    ['validateDataQuality', 'symbols: is required'],
   ])('runs the bundled %s and reports a ValidationError naming the field', (fn, message) => {
     // Act
     const result = runSls(['invoke', 'local', '-f', fn, '--stage', 'dev', '-d', '{"unexpected": true}']);

@@ -8,6 +8,8 @@ import { pinTaskDefinitionInput } from '@tradai/pin-task-definition';
 import { prepareConfigInput } from '@tradai/prepare-config';
 import { transformResultsInput } from '@tradai/transform-results';
 import { validateBacktestRequestInput } from '@tradai/validate-backtest-request';
+import { validateDataQualityInput } from '@tradai/validate-data-quality';
+import { validateDataRequestInput } from '@tradai/validate-data-request';
 import { validateStrategyInput } from '@tradai/validate-strategy';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readAsl } from '../../packages/workflow-tests/src/machines';
@@ -45,6 +47,8 @@ const INPUT_SCHEMAS = {
   transformResults: transformResultsInput,
   cleanupResources: cleanupResourcesInput,
   notifyCompletion: notifyCompletionInput,
+  validateDataRequest: validateDataRequestInput,
+  validateDataQuality: validateDataQualityInput,
 } as const;
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JavaScript
@@ -86,6 +90,8 @@ describe('the packaged stack (sls package, no AWS credentials)', () => {
     ['transformResults', 'tradai-dev-transform-results', 'TransformResultsRole'],
     ['cleanupResources', 'tradai-dev-cleanup-resources', 'CleanupResourcesRole'],
     ['notifyCompletion', 'tradai-dev-notify-completion', 'NotifyCompletionRole'],
+    ['validateDataRequest', 'tradai-dev-validate-data-request', 'ValidateDataRequestRole'],
+    ['validateDataQuality', 'tradai-dev-validate-data-quality', 'ValidateDataQualityRole'],
   ])('deploys %s as %s on nodejs22.x with its own role', (key, name, roleId) => {
     // Act
     const [, fn] =
@@ -191,6 +197,13 @@ const resource = (id: string): Resource => {
 };
 const getAtt = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 
+/** Per machine: the ECS task family it may run, the task roles it may pass, the table it may write. */
+const ECS_ACCESS = {
+  backtest: { family: 'tradai-dev-strategy-*', roles: 'backtest', writesState: true },
+  'backtest-simplified': { family: 'tradai-dev-strategy-*', roles: 'backtest', writesState: true },
+  'data-sync': { family: 'tradai-dev-data-collection', roles: 'data-collection', writesState: false },
+} as const;
+
 describe.each([
   ['backtest', 'BacktestStateMachine', 'BacktestStateMachineRole', 'BacktestStateMachineLogGroup'],
   [
@@ -199,7 +212,9 @@ describe.each([
     'BacktestSimplifiedStateMachineRole',
     'BacktestSimplifiedStateMachineLogGroup',
   ],
+  ['data-sync', 'DataSyncStateMachine', 'DataSyncStateMachineRole', 'DataSyncStateMachineLogGroup'],
 ] as const)('the %s state machine', (machine, machineId, roleId, logGroupId) => {
+  const access = ECS_ACCESS[machine];
   const properties = () => resource(machineId).Properties ?? {};
   const substitutions = () => properties().DefinitionSubstitutions as Record<string, unknown>;
   const statements = () => statementsOf(roleId);
@@ -258,24 +273,25 @@ describe.each([
     }
   });
 
-  it('runs only strategy task definitions, on the TradAI cluster, and passes only the backtest task roles', () => {
+  it("runs only its own task family, on the TradAI cluster, and passes only that task's roles", () => {
     expect(statementFor('ecs:RunTask')).toMatchObject({
-      Resource: { 'Fn::Sub': `${ARN}:ecs:${REGION_ACCOUNT}:task-definition/tradai-dev-strategy-*:*` },
+      Resource: { 'Fn::Sub': `${ARN}:ecs:${REGION_ACCOUNT}:task-definition/${access.family}:*` },
       Condition: {
         ArnEquals: { 'ecs:cluster': { 'Fn::Sub': `${ARN}:ecs:${REGION_ACCOUNT}:cluster/tradai-dev` } },
       },
     });
     expect(statementFor('iam:PassRole')).toMatchObject({
       Resource: [
-        { 'Fn::Sub': `${ARN}:iam::\${AWS::AccountId}:role/tradai-dev-backtest-task` },
-        { 'Fn::Sub': `${ARN}:iam::\${AWS::AccountId}:role/tradai-dev-backtest-execution` },
+        { 'Fn::Sub': `${ARN}:iam::\${AWS::AccountId}:role/tradai-dev-${access.roles}-task` },
+        { 'Fn::Sub': `${ARN}:iam::\${AWS::AccountId}:role/tradai-dev-${access.roles}-execution` },
       ],
       Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
     });
   });
 
-  it('writes only the workflow-state table and sends only to the workflow DLQ', () => {
-    expect(statementFor('dynamodb:UpdateItem')?.Resource).toEqual(getAtt('WorkflowStateTable'));
+  it('writes only the workflow-state table (backtests) and sends only to the workflow DLQ', () => {
+    const write = statementFor('dynamodb:UpdateItem')?.Resource;
+    expect(write).toEqual(access.writesState ? getAtt('WorkflowStateTable') : undefined);
     expect(statementFor('sqs:SendMessage')?.Resource).toEqual(getAtt('WorkflowDeadLetterQueue'));
     expect(statementFor('events:PutRule')?.Resource).toEqual(
       expect.arrayContaining([
@@ -289,10 +305,9 @@ describe.each([
     () => {
       const start = statementFor('states:StartExecution');
       if (machine === 'backtest') {
-        expect(start?.Resource).toEqual({
-          'Fn::Sub': `${ARN}:states:${REGION_ACCOUNT}:stateMachine:tradai-dev-data-sync`,
-        });
-        expect(substitutions().DataSyncStateMachineArn).toEqual(start?.Resource);
+        expect(start?.Resource).toEqual({ Ref: 'DataSyncStateMachine' });
+        expect(substitutions().DataSyncStateMachineArn).toEqual({ Ref: 'DataSyncStateMachine' });
+        expect(resource('DataSyncStateMachine').Properties?.StateMachineName).toBe('tradai-dev-data-sync');
       } else {
         expect(start).toBeUndefined();
       }

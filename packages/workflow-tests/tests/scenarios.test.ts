@@ -99,6 +99,39 @@ describe('what a run leaves behind', () => {
     expect(manifests).toHaveLength(4);
   });
 
+  it('notifies a sync with its id and, when a backtest asked for it, the backtest run id', async () => {
+    // Act
+    const direct = await runWorkflow({ machine: 'data-sync', caseName: 'HappyPath' });
+    const nested = await runWorkflow({ machine: 'data-sync', caseName: 'RequestedByBacktest' });
+
+    // Assess
+    expect(direct.world.published[0]?.attributes).toEqual({
+      status: 'COMPLETED',
+      workflow: 'data-sync',
+      strategy: 'unknown',
+      sync_id: 'sync-20260105-btc-eth-1h',
+    });
+    expect(nested.world.published[0]?.attributes).toMatchObject({
+      run_id: 'bt-42',
+      sync_id: 'RequestedByBacktest',
+    });
+    expect(nested.world.published[0]?.message).toContain('Requested by:  backtest run bt-42');
+  });
+
+  it('reports every quality issue of a failed sync in the error', async () => {
+    // Act
+    const run = await runWorkflow({ machine: 'data-sync', caseName: 'GapsAboveThreshold' });
+
+    // Assess
+    // (aws-local-stepfunctions does not escape a string nested by States.JsonToString twice; AWS does.)
+    const cause = run.error?.Cause ?? '';
+    expect(run.error?.Error).toBe('DataQualityError');
+    expect(cause).toMatch(
+      /"symbol":"BTC\/USDT:USDT","passed":false,"issues":\["73 missing candles in 1 gaps \(2\.001 %, above 0\.500 %\)"\]/,
+    );
+    expect(cause).toMatch(/"symbol":"ETH\/USDT:USDT","passed":false/);
+  });
+
   it('publishes an unknown error to the DLQ with the run, the error and the execution', async () => {
     // Act
     const run = await runWorkflow({ machine: 'backtest', caseName: 'UnknownErrorToDLQ' });
