@@ -70,6 +70,33 @@ export class BacktestResultError extends Error {
 }
 keepClassName(BacktestResultError, 'BacktestResultError');
 
+/** A deployment the rules forbid (a live deploy without a COMPLETED backtest of that version). */
+export class DeploymentRefusedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DeploymentRefusedError';
+  }
+}
+keepClassName(DeploymentRefusedError, 'DeploymentRefusedError');
+
+/** The service is still rolling the new task definition out: the state machine retries. */
+export class RolloutInProgressError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RolloutInProgressError';
+  }
+}
+keepClassName(RolloutInProgressError, 'RolloutInProgressError');
+
+/** ECS gave up on the rollout (circuit breaker, tasks failing to start). */
+export class RolloutFailedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RolloutFailedError';
+  }
+}
+keepClassName(RolloutFailedError, 'RolloutFailedError');
+
 /** Error names the state machines match on, so ASL and code cannot drift apart silently. */
 export const ErrorNames = {
   validation: 'ValidationError',

@@ -44,13 +44,23 @@ export {
   symbolKeySegment,
 } from './dataset-manifest';
 export {
+  DEPLOY_ENVIRONMENTS,
+  type DeployEnvironment,
+  type DeployRequest,
+  deployRequestSchema,
+  tradingServiceName,
+} from './deploy';
+export {
   BacktestResultError,
   BUSINESS_ERRORS,
   ConfigurationError,
   DataStaleError,
+  DeploymentRefusedError,
   ErrorNames,
   type FieldIssue,
   RETRYABLE_LAMBDA_ERRORS,
+  RolloutFailedError,
+  RolloutInProgressError,
   TransientAwsError,
   ValidationError,
 } from './errors';

@@ -2,6 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import {
   awsClientConfig,
+  ConfigurationError,
   createWorkflowHandler,
   imageDigestUriSchema,
   readEnvironment,
@@ -22,12 +23,19 @@ export const pinTaskDefinitionInput = z.strictObject({
   strategy_name: strategyNameSchema,
   strategy_version: strategyVersionSchema,
   image_uri: imageDigestUriSchema,
+  /** What the task runs for: a backtest (default), or trading in one deploy environment. */
+  purpose: z._default(
+    z.enum(['backtest', 'dry-run', 'live'], { error: 'must be one of backtest, dry-run, live' }),
+    'backtest',
+  ),
 });
 
 const environment = z.object({
   BACKTEST_TASK_TEMPLATE: familySchema('family'),
   STRATEGY_TASK_FAMILY_PREFIX: familySchema('family prefix'),
   STRATEGY_CONTAINER_NAME: z._default(familySchema('container name'), 'strategy'),
+  TRADING_TASK_TEMPLATE: z.optional(familySchema('family')),
+  TRADING_TASK_FAMILY_PREFIX: z.optional(familySchema('family prefix')),
 });
 
 export interface PinnedRun extends PinnedTaskDefinition {
@@ -44,9 +52,17 @@ export const { handler, logger, metrics } = createWorkflowHandler({
   input: pinTaskDefinitionInput,
   handle: async (input, tools): Promise<PinnedRun> => {
     const env = readEnvironment(environment);
+    const trading = input.purpose !== 'backtest';
+    if (trading && (!env.TRADING_TASK_TEMPLATE || !env.TRADING_TASK_FAMILY_PREFIX)) {
+      throw new ConfigurationError(
+        'TRADING_TASK_TEMPLATE and TRADING_TASK_FAMILY_PREFIX are needed to pin a trading task',
+      );
+    }
     const pinned = await pinTaskDefinition(ecs, {
-      templateFamily: env.BACKTEST_TASK_TEMPLATE,
-      family: `${env.STRATEGY_TASK_FAMILY_PREFIX}${input.strategy_name}`,
+      templateFamily: trading ? (env.TRADING_TASK_TEMPLATE as string) : env.BACKTEST_TASK_TEMPLATE,
+      family: trading
+        ? `${env.TRADING_TASK_FAMILY_PREFIX}${input.purpose}-${input.strategy_name}`
+        : `${env.STRATEGY_TASK_FAMILY_PREFIX}${input.strategy_name}`,
       container: env.STRATEGY_CONTAINER_NAME,
       imageUri: input.image_uri,
       tags: { 'tradai:strategy': input.strategy_name, 'tradai:strategy-version': input.strategy_version },

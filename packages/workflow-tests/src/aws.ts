@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeImagesCommand,
   ECRClient,
@@ -7,6 +8,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import {
   ClientException,
+  DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
   RegisterTaskDefinitionCommand,
@@ -24,12 +26,17 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { RolloutBehaviour } from './tasks';
 import type { TaskDefinitionRevision, World } from './world';
+
+/** Rollout checks seen per service in the current run. */
+const rolloutChecks = new Map<string, number>();
 
 const notFound = { $metadata: { httpStatusCode: 404 } };
 const LIST_PAGE = 1_000;
 
 let current: World | undefined;
+let rollout: RolloutBehaviour = {};
 const world = (): World => {
   if (!current) throw new Error('No world is installed: call useWorld(world) before running a handler');
   return current;
@@ -48,8 +55,10 @@ let installed = false;
  * until the next call. The mocks are installed once per process (aws-sdk-client-mock patches the
  * client classes), then only the world behind them changes.
  */
-export const useWorld = (next: World) => {
+export const useWorld = (next: World, rolloutBehaviour: RolloutBehaviour = {}) => {
   current = next;
+  rollout = rolloutBehaviour;
+  rolloutChecks.clear();
   if (installed) return;
   installed = true;
 
@@ -145,6 +154,40 @@ export const useWorld = (next: World) => {
       },
       tags,
     };
+  });
+
+  // Each DescribeServices after an update moves the PRIMARY rollout along, as the case says.
+  ecs.on(DescribeServicesCommand).callsFake(async ({ services = [] }) => {
+    const found = services.flatMap((name: string) => {
+      const service = world().services.get(name);
+      if (!service) return [];
+      const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+      if (primary && primary.rolloutState === 'IN_PROGRESS') {
+        const checks = (rolloutChecks.get(name) ?? 0) + 1;
+        rolloutChecks.set(name, checks);
+        const outcome = rollout.outcome ?? 'COMPLETED';
+        if (outcome !== 'STUCK' && checks > (rollout.checks_in_progress ?? 1)) {
+          primary.rolloutState = outcome;
+          if (outcome === 'COMPLETED') primary.runningCount = primary.desiredCount;
+          if (outcome === 'FAILED')
+            primary.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
+        }
+      }
+      return [
+        {
+          serviceName: service.name,
+          taskDefinition: service.taskDefinition,
+          deployments: service.deployments.map((d) => ({ ...d })),
+        },
+      ];
+    });
+    return { services: found };
+  });
+
+  const dynamodb = mockClient(DynamoDBClient);
+  dynamodb.on(GetItemCommand).callsFake(async ({ TableName, Key }) => {
+    const item = world().tables.get(String(TableName))?.get(JSON.stringify(Key));
+    return item ? { Item: item } : {};
   });
 
   const sns = mockClient(SNSClient);

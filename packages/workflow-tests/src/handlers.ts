@@ -1,3 +1,4 @@
+import { handler as checkServiceRollout } from '@tradai/check-service-rollout';
 import { handler as cleanupResources } from '@tradai/cleanup-resources';
 import { handler as dataCollectionProxy } from '@tradai/data-collection-proxy';
 import { fakeContext } from '@tradai/lambda-kit/testing';
@@ -8,6 +9,7 @@ import { handler as transformResults } from '@tradai/transform-results';
 import { handler as validateBacktestRequest } from '@tradai/validate-backtest-request';
 import { handler as validateDataQuality } from '@tradai/validate-data-quality';
 import { handler as validateDataRequest } from '@tradai/validate-data-request';
+import { handler as validateDeployment } from '@tradai/validate-deployment';
 import { handler as validateStrategy } from '@tradai/validate-strategy';
 import { LOCAL, LOCAL_SUBSTITUTIONS } from './machines';
 
@@ -27,6 +29,8 @@ const HANDLERS: Record<string, { name: string; handler: Handler }> = Object.from
       ['NotifyCompletionArn', 'notify-completion', notifyCompletion],
       ['ValidateDataRequestArn', 'validate-data-request', validateDataRequest],
       ['ValidateDataQualityArn', 'validate-data-quality', validateDataQuality],
+      ['ValidateDeploymentArn', 'validate-deployment', validateDeployment],
+      ['CheckServiceRolloutArn', 'check-service-rollout', checkServiceRollout],
     ] as const
   ).map(([placeholder, name, handler]) => [
     LOCAL_SUBSTITUTIONS[placeholder],
@@ -43,6 +47,7 @@ export const LOCAL_BUCKETS = {
 export const NOTIFICATION_TOPIC_ARN = `arn:aws:sns:${LOCAL.region}:${LOCAL.accountId}:tradai-${LOCAL.stage}-workflow-notifications`;
 export const BACKTEST_TASK_TEMPLATE = `tradai-${LOCAL.stage}-backtest-template`;
 export const DATA_COLLECTION_TASK = `tradai-${LOCAL.stage}-data-collection`;
+export const TRADING_TASK_TEMPLATE = `tradai-${LOCAL.stage}-trading-template`;
 
 /** The environment serverless.yml gives the functions, with local names. */
 export const LOCAL_ENVIRONMENT: Record<string, string> = {
@@ -64,6 +69,12 @@ export const LOCAL_ENVIRONMENT: Record<string, string> = {
   STRATEGY_TASK_FAMILY_PREFIX: `tradai-${LOCAL.stage}-strategy-`,
   STRATEGY_CONTAINER_NAME: 'strategy',
   NOTIFICATION_TOPIC_NAME: `tradai-${LOCAL.stage}-workflow-notifications`,
+  STAGE: LOCAL.stage,
+  WORKFLOW_STATE_TABLE: `tradai-${LOCAL.stage}-workflow-state`,
+  ALLOWED_ENVIRONMENTS: 'dry-run,live',
+  ECS_CLUSTER: `tradai-${LOCAL.stage}`,
+  TRADING_TASK_TEMPLATE,
+  TRADING_TASK_FAMILY_PREFIX: `tradai-${LOCAL.stage}-trading-`,
 };
 
 export const applyLocalEnvironment = () => Object.assign(process.env, LOCAL_ENVIRONMENT);

@@ -7,7 +7,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const STATE_MACHINES_DIR = path.join(REPO_ROOT, 'state-machines');
 
-export const MACHINES = ['backtest', 'backtest-simplified', 'data-sync'] as const;
+export const MACHINES = ['backtest', 'backtest-simplified', 'data-sync', 'deploy'] as const;
 export type MachineName = (typeof MACHINES)[number];
 
 export const LOCAL = { accountId: '123456789012', region: 'eu-west-1', stage: 'local' } as const;
@@ -29,6 +29,9 @@ export const LOCAL_SUBSTITUTIONS: Record<string, string> = {
   CleanupResourcesArn: lambdaArn('cleanup-resources'),
   NotifyCompletionArn: lambdaArn('notify-completion'),
   ValidateDataRequestArn: lambdaArn('validate-data-request'),
+  ValidateDeploymentArn: lambdaArn('validate-deployment'),
+  CheckServiceRolloutArn: lambdaArn('check-service-rollout'),
+  DeploymentsTable: `tradai-${LOCAL.stage}-deployments`,
   ValidateDataQualityArn: lambdaArn('validate-data-quality'),
   DataCollectionTaskDefinition: `tradai-${LOCAL.stage}-data-collection`,
   DatasetBucket: `tradai-${LOCAL.stage}-market-data`,

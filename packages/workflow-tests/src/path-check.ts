@@ -98,6 +98,23 @@ const assign = (shape: Shape, path: string, value: Shape): Shape => {
   return { kind: 'object', fields: { ...base.fields, [key]: child } };
 };
 
+/** `shape` with `path` known to be present (a Choice rule routed the absent case elsewhere). */
+export const ensure = (shape: Shape, path: string): Shape => {
+  const [head, ...rest] = segments(path);
+  if (head === undefined) return shape;
+  const restPath = `$${rest.map((part) => (typeof part === 'number' ? `[${part}]` : `.${part}`)).join('')}`;
+  if (typeof head === 'number') {
+    const items = shape.kind === 'tuple' ? [...shape.items] : [];
+    while (items.length <= head) items.push(rest.length === 0 ? VALUE : { kind: 'object', fields: {} });
+    items[head] = rest.length === 0 ? (items[head] as Shape) : ensure(items[head] as Shape, restPath);
+    return { kind: 'tuple', items };
+  }
+  const fields = shape.kind === 'object' ? { ...shape.fields } : {};
+  const child = fields[head] ?? (rest.length === 0 ? VALUE : { kind: 'object' as const, fields: {} });
+  fields[head] = rest.length === 0 ? child : ensure(child, restPath);
+  return { kind: 'object', fields };
+};
+
 /** Every `$.x` / `$$.x` reference inside a path or an intrinsic function call. */
 const referencesIn = (expression: string): string[] =>
   [...expression.matchAll(/\${1,2}(?:\.[A-Za-z0-9_-]+|\[\d+\])*/g)].map((m) => m[0]);
@@ -218,11 +235,15 @@ class Checker {
   step(name: string, state: AslState, input: Shape): { next: [string, Shape][]; end?: Shape } {
     if (state.Type === 'Choice') {
       this.choice(name, state, input);
-      const targets = [
-        ...(state.Choices ?? []).map((rule) => String(rule.Next)),
-        ...(state.Default ? [state.Default] : []),
-      ];
-      return { next: targets.map((target) => [target, input]) };
+      // Past a rule that routes the absent case away, the tested paths are present.
+      let narrowed = input;
+      const next: [string, Shape][] = [];
+      for (const rule of state.Choices ?? []) {
+        next.push([String(rule.Next), narrowed]);
+        for (const path of absenceTests(rule) ?? []) narrowed = ensure(narrowed, path);
+      }
+      if (state.Default) next.push([state.Default, narrowed]);
+      return { next };
     }
     if (state.Type === 'Fail') {
       for (const field of ['ErrorPath', 'CausePath'] as const) {

@@ -1,3 +1,4 @@
+import type { RolloutState } from '@tradai/check-service-rollout';
 import type { CleanupResult } from '@tradai/cleanup-resources';
 import type { FreshnessReport } from '@tradai/data-collection-proxy';
 import type { PinnedRun } from '@tradai/pin-task-definition';
@@ -6,6 +7,7 @@ import type { TransformedResult } from '@tradai/transform-results';
 import type { NormalisedBacktestRequest } from '@tradai/validate-backtest-request';
 import type { DataQualityReport } from '@tradai/validate-data-quality';
 import type { NormalisedDataSyncRequest } from '@tradai/validate-data-request';
+import type { ValidatedDeployment } from '@tradai/validate-deployment';
 import type { StrategyValidation } from '@tradai/validate-strategy';
 
 /**
@@ -87,7 +89,19 @@ export const RESULT_EXAMPLES: Record<string, unknown> = {
     thresholds: { max_gap_ratio: 0, max_duplicate_ratio: 0, max_ohlc_violations: 0 },
     symbols: [],
   } satisfies DataQualityReport,
-  // Service integrations: what Step Functions returns for each.
+  '${ValidateDeploymentArn}': {
+    deployment_id: 'd',
+    request_id: 'r',
+    strategy_name: 'S',
+    strategy_version: '1.0.0',
+    environment: 'dry-run',
+    backtest_run_id: '',
+    service_name: 's',
+  } satisfies ValidatedDeployment,
+  '${CheckServiceRolloutArn}': { state: 'COMPLETED', running: 1, desired: 1 } satisfies RolloutState,
+  // Service integrations: what Step Functions returns for each. DescribeServices' list may be empty.
+  'arn:aws:states:::aws-sdk:ecs:describeServices': { Services: [], Failures: [] },
+  'arn:aws:states:::aws-sdk:ecs:updateService': { Service: {} },
   'arn:aws:states:::dynamodb:updateItem': {},
   'arn:aws:states:::sqs:sendMessage': { MessageId: 'm', MD5OfMessageBody: 'x' },
   'arn:aws:states:::ecs:runTask.sync': {

@@ -202,7 +202,8 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
   const world = options.world ?? seedWorld();
   for (const [runId, record] of Object.entries(definition.world?.records ?? {}))
     world.putRecord(TABLE, runId, record);
-  useWorld(world);
+  for (const service of definition.world?.missing_services ?? []) world.services.delete(service);
+  useWorld(world, definition.world?.rollout ?? {});
 
   const input = options.input ?? caseInput(machine, definition);
   const runId =
@@ -220,6 +221,7 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
     world,
     container: definition.world?.container ?? {},
     dataCollection: definition.world?.data_collection ?? {},
+    rollout: definition.world?.rollout ?? {},
     runChild: async (child, childInput, name) =>
       execute({
         machine: child,

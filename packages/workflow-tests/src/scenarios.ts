@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type MachineName, REPO_ROOT, STATE_MACHINES_DIR } from './machines';
-import type { ContainerBehaviour, DataCollectionBehaviour } from './tasks';
+import type { ContainerBehaviour, DataCollectionBehaviour, RolloutBehaviour } from './tasks';
 
 /**
  * Step Functions Local's MockConfigFile (`<machine>.mock.json`, beside the ASL):
@@ -29,6 +29,9 @@ export interface CaseDefinition {
   world?: {
     container?: ContainerBehaviour;
     data_collection?: DataCollectionBehaviour;
+    rollout?: RolloutBehaviour;
+    /** Trading services to remove from the seeded world. */
+    missing_services?: string[];
     /** Workflow-state records that exist before the run: run_id -> attributes (strings). */
     records?: Record<string, Record<string, string>>;
   };

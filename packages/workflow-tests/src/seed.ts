@@ -8,7 +8,12 @@ import {
   type Timeframe,
 } from '@tradai/lambda-kit';
 import { datasetManifest } from '@tradai/lambda-kit/testing';
-import { BACKTEST_TASK_TEMPLATE, DATA_COLLECTION_TASK, LOCAL_BUCKETS } from './handlers';
+import {
+  BACKTEST_TASK_TEMPLATE,
+  DATA_COLLECTION_TASK,
+  LOCAL_BUCKETS,
+  TRADING_TASK_TEMPLATE,
+} from './handlers';
 import { LOCAL, REPO_ROOT } from './machines';
 import { World } from './world';
 
@@ -142,6 +147,54 @@ export const seedWorld = (): World => {
     [],
     false,
   );
+  world.registerTaskDefinition(
+    TRADING_TASK_TEMPLATE,
+    {
+      containerDefinitions: [
+        {
+          name: 'strategy',
+          image: `${LOCAL.accountId}.dkr.ecr.${LOCAL.region}.amazonaws.com/tradai/strategies/placeholder:latest`,
+        },
+      ],
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '512',
+      memory: '1024',
+    },
+    [],
+    false,
+  );
+  // The trading services the platform created; each runs an earlier revision of its strategy.
+  for (const environment of ['dry-run', 'live'] as const) {
+    const previous = world.registerTaskDefinition(
+      `tradai-${LOCAL.stage}-trading-${environment}-${SEEDED.strategy}`,
+      {
+        containerDefinitions: [
+          {
+            name: 'strategy',
+            image: `${LOCAL.accountId}.dkr.ecr.${LOCAL.region}.amazonaws.com/tradai/strategies/strategytestv3@sha256:${'0ld0'.repeat(16)}`,
+          },
+        ],
+      },
+      [],
+      false,
+    );
+    const name = `tradai-${LOCAL.stage}-${environment}-${SEEDED.strategy.toLowerCase()}`;
+    world.services.set(name, {
+      name,
+      taskDefinition: previous.arn,
+      desiredCount: 1,
+      deployments: [
+        {
+          status: 'PRIMARY',
+          taskDefinition: previous.arn,
+          rolloutState: 'COMPLETED',
+          runningCount: 1,
+          desiredCount: 1,
+        },
+      ],
+    });
+  }
   writeManifests(world, SEEDED.symbols, SEEDED.timeframe, SEEDED.coverage, false);
   return world;
 };

@@ -29,6 +29,14 @@ export interface DataCollectionBehaviour {
   skip_symbols?: string[];
 }
 
+/** How a deploy's rollout goes (cases file, `world.rollout`). */
+export interface RolloutBehaviour {
+  /** Checks that still see the rollout in progress before it ends. */
+  checks_in_progress?: number;
+  /** How it ends: COMPLETED, FAILED (ECS circuit breaker), or STUCK (never ends). */
+  outcome?: 'COMPLETED' | 'FAILED' | 'STUCK';
+}
+
 export interface ChildExecution {
   status: 'SUCCEEDED' | 'FAILED';
   output?: unknown;
@@ -40,6 +48,7 @@ export interface TaskContext {
   world: World;
   container: ContainerBehaviour;
   dataCollection: DataCollectionBehaviour;
+  rollout: RolloutBehaviour;
   /** Runs another machine's real ASL in the same world (`states:startExecution.sync:2`). */
   runChild: (machine: 'data-sync', input: unknown, executionName: string) => Promise<ChildExecution>;
 }
@@ -316,6 +325,32 @@ export const answerTask = async (state: AslState, params: unknown, ctx: TaskCont
         : runStrategyContainer(state, p, ctx);
     case 'arn:aws:states:::states:startExecution.sync:2':
       return runNestedExecution(p, ctx);
+    case 'arn:aws:states:::aws-sdk:ecs:describeServices': {
+      // The SDK integration answers in the API's own (PascalCase) shape.
+      const names = (p.Services as string[] | undefined) ?? [];
+      const found = names.flatMap((name) => {
+        const service = ctx.world.services.get(name);
+        return service
+          ? [
+              {
+                ServiceName: service.name,
+                TaskDefinition: service.taskDefinition,
+                DesiredCount: service.desiredCount,
+              },
+            ]
+          : [];
+      });
+      const failures = names
+        .filter((name) => !ctx.world.services.has(name))
+        .map((name) => ({ Arn: name, Reason: 'MISSING' }));
+      return { Services: found, Failures: failures };
+    }
+    case 'arn:aws:states:::aws-sdk:ecs:updateService': {
+      const service = ctx.world.updateService(String(p.Service), String(p.TaskDefinition));
+      if (!service)
+        throw namedError('Ecs.ServiceNotFoundException', `Service not found: ${String(p.Service)}`);
+      return { Service: { ServiceName: service.name, TaskDefinition: service.taskDefinition } };
+    }
     default:
       throw new Error(`The local world cannot answer resource ${state.Resource}`);
   }

@@ -20,6 +20,23 @@ export interface TaskDefinitionRevision {
   tags: { key: string; value: string }[];
 }
 
+/** One ECS service deployment, as DescribeServices reports it. */
+export interface ServiceDeployment {
+  status: 'PRIMARY' | 'ACTIVE';
+  taskDefinition: string;
+  rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+  rolloutStateReason?: string;
+  runningCount: number;
+  desiredCount: number;
+}
+
+export interface Service {
+  name: string;
+  taskDefinition: string;
+  desiredCount: number;
+  deployments: ServiceDeployment[];
+}
+
 export interface PublishedMessage {
   topicArn: string;
   subject: string | undefined;
@@ -41,6 +58,7 @@ export type WorldChange =
   | { kind: 'dynamodb:update'; key: string; status: unknown }
   | { kind: 'sns:publish'; subject: string | undefined }
   | { kind: 'sqs:send'; queueUrl: string }
+  | { kind: 'ecs:update-service'; service: string; taskDefinition: string }
   | { kind: 'states:start'; stateMachineArn: string; name: string; input: unknown };
 
 export interface WorldSettings {
@@ -55,6 +73,7 @@ export class World {
   readonly images = new Map<string, Map<string, string>>();
   readonly taskDefinitions = new Map<string, TaskDefinitionRevision[]>();
   readonly tables = new Map<string, Map<string, Item>>();
+  readonly services = new Map<string, Service>();
   readonly published: PublishedMessage[] = [];
   readonly queued: QueuedMessage[] = [];
   readonly changes: WorldChange[] = [];
@@ -124,6 +143,23 @@ export class World {
     const [family = '', revision] = name.split(':');
     const revisions = this.taskDefinitions.get(family) ?? [];
     return revision === undefined ? revisions.at(-1) : revisions.find((r) => r.revision === Number(revision));
+  }
+
+  /** UpdateService: the new task definition becomes the PRIMARY deployment, rolling out. */
+  updateService(name: string, taskDefinition: string): Service | undefined {
+    const service = this.services.get(name);
+    if (!service) return undefined;
+    for (const deployment of service.deployments) deployment.status = 'ACTIVE';
+    service.deployments.unshift({
+      status: 'PRIMARY',
+      taskDefinition,
+      rolloutState: 'IN_PROGRESS',
+      runningCount: 0,
+      desiredCount: service.desiredCount,
+    });
+    service.taskDefinition = taskDefinition;
+    this.changes.push({ kind: 'ecs:update-service', service: name, taskDefinition });
+    return service;
   }
 
   // --- DynamoDB ---

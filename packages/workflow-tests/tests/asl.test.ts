@@ -77,7 +77,12 @@ describe.each(MACHINES)('%s.asl.json', (machine) => {
   it('ends every failure in a Fail state named by the error, and only success in an End state', () => {
     // Assess
     const ends = Object.entries(definition.States).filter(([, state]) => state.End === true);
-    const success = machine === 'data-sync' ? 'DataSyncCompleted' : 'BacktestCompleted';
+    const success = {
+      backtest: 'BacktestCompleted',
+      'backtest-simplified': 'BacktestCompleted',
+      'data-sync': 'DataSyncCompleted',
+      deploy: 'DeployCompleted',
+    }[machine];
     expect(ends.map(([name, state]) => `${name}:${state.Type}`)).toEqual([`${success}:Pass`]);
     const fails = Object.entries(definition.States).filter(([, state]) => state.Type === 'Fail');
     expect(fails.map(([name, state]) => `${name}:${String(state.ErrorPath)}`)).toEqual([
@@ -92,7 +97,7 @@ describe.each(MACHINES)('%s.asl.json', (machine) => {
     }
     if (machine === 'data-sync') {
       expect(definition.States.FetchAndStoreData?.TimeoutSeconds).toBe(30 * 60);
-    } else {
+    } else if (machine !== 'deploy') {
       expect(definition.States.RunBacktestOnSpot?.TimeoutSeconds).toBeGreaterThanOrEqual(70 * 60 + 15 * 60);
     }
   });

@@ -36,8 +36,13 @@ describe.each(MACHINES)('%s scenarios', (machine) => {
     expect(run.world.published.map((message) => message.attributes.status)).toEqual(expected.notifications);
     expect(run.world.queued.filter((message) => message.queueUrl === DLQ_URL)).toHaveLength(expected.dlq);
     if (run.status === 'SUCCEEDED') {
-      const id = machine === 'data-sync' ? { sync_id: expect.any(String) } : { run_id: run.runId };
-      expect(run.output).toMatchObject({ ...id, status: 'COMPLETED' });
+      const expected = {
+        backtest: { run_id: run.runId, status: 'COMPLETED' },
+        'backtest-simplified': { run_id: run.runId, status: 'COMPLETED' },
+        'data-sync': { sync_id: expect.any(String), status: 'COMPLETED' },
+        deploy: { deployment_id: expect.any(String), status: 'DEPLOYED' },
+      }[machine];
+      expect(run.output).toMatchObject(expected);
     } else {
       expect(run.error?.Cause.length).toBeGreaterThan(0);
     }

@@ -157,6 +157,31 @@ describe('pin-task-definition', () => {
     expect(ecsMock.calls()).toHaveLength(0);
   });
 
+  it('pins a trading task from the trading template, in the family of its environment', async () => {
+    // Prepare
+    vi.stubEnv('TRADING_TASK_TEMPLATE', 'tradai-dev-trading-template');
+    vi.stubEnv('TRADING_TASK_FAMILY_PREFIX', 'tradai-dev-trading-');
+    describeFamilies({ 'tradai-dev-trading-template': { taskDefinition: template } });
+
+    // Act
+    await invoke({ ...event, purpose: 'live' });
+
+    // Assess
+    expect(ecsMock).toReceiveCommandWith(DescribeTaskDefinitionCommand, {
+      taskDefinition: 'tradai-dev-trading-template',
+    });
+    expect(ecsMock).toReceiveCommandWith(RegisterTaskDefinitionCommand, {
+      family: 'tradai-dev-trading-live-MomentumStrategy',
+    });
+  });
+
+  it('reports a ConfigurationError for a trading task on a stage without a trading template', async () => {
+    await expect(invoke({ ...event, purpose: 'dry-run' })).rejects.toMatchObject({
+      name: 'ConfigurationError',
+    });
+    expect(ecsMock.calls()).toHaveLength(0);
+  });
+
   it('maps ECS throttling to TransientAwsError', async () => {
     // Prepare
     ecsMock.on(DescribeTaskDefinitionCommand).rejects(awsError('ThrottlingException', 400));

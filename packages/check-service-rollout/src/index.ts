@@ -1,0 +1,1 @@
+export { checkServiceRolloutInput, handler, type RolloutState } from './handler';

@@ -1,0 +1,34 @@
+import * as z from 'zod/mini';
+import { runIdSchema, strategyNameSchema, strategyVersionSchema } from './contracts';
+
+export const DEPLOY_ENVIRONMENTS = ['dry-run', 'live'] as const;
+export type DeployEnvironment = (typeof DEPLOY_ENVIRONMENTS)[number];
+
+/**
+ * A strategy deployment request (POST /workflows/deploy body, deploy execution input). A live
+ * deployment names the COMPLETED backtest of this exact version that justifies it.
+ */
+export const deployRequestSchema = z
+  .strictObject({
+    /** The caller's idempotency key; the deploy execution is named after it. */
+    request_id: runIdSchema,
+    strategy_name: strategyNameSchema,
+    strategy_version: strategyVersionSchema,
+    environment: z.enum(DEPLOY_ENVIRONMENTS, {
+      error: (issue) =>
+        issue.input === undefined ? 'is required' : `must be one of ${DEPLOY_ENVIRONMENTS.join(', ')}`,
+    }),
+    backtest_run_id: z.optional(runIdSchema),
+  })
+  .check(
+    z.refine((request) => request.environment !== 'live' || request.backtest_run_id !== undefined, {
+      path: ['backtest_run_id'],
+      error: 'is required for a live deployment (the COMPLETED backtest of this version)',
+    }),
+  );
+
+export type DeployRequest = z.output<typeof deployRequestSchema>;
+
+/** The ECS service a strategy runs as in one environment (created by the platform, updated by deploys). */
+export const tradingServiceName = (stage: string, environment: DeployEnvironment, strategyName: string) =>
+  `tradai-${stage}-${environment}-${strategyName.toLowerCase()}`;

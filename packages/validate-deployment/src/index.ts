@@ -1,0 +1,1 @@
+export { handler, type ValidatedDeployment, validateDeploymentInput } from './handler';
