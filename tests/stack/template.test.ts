@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { checkServiceRolloutInput } from '@tradai/check-service-rollout';
 import { cleanupResourcesInput } from '@tradai/cleanup-resources';
 import { dataCollectionProxyInput } from '@tradai/data-collection-proxy';
 import { check } from '@tradai/lambda-kit';
@@ -10,6 +11,7 @@ import { transformResultsInput } from '@tradai/transform-results';
 import { validateBacktestRequestInput } from '@tradai/validate-backtest-request';
 import { validateDataQualityInput } from '@tradai/validate-data-quality';
 import { validateDataRequestInput } from '@tradai/validate-data-request';
+import { validateDeploymentInput } from '@tradai/validate-deployment';
 import { validateStrategyInput } from '@tradai/validate-strategy';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readAsl } from '../../packages/workflow-tests/src/machines';
@@ -49,6 +51,8 @@ const INPUT_SCHEMAS = {
   notifyCompletion: notifyCompletionInput,
   validateDataRequest: validateDataRequestInput,
   validateDataQuality: validateDataQualityInput,
+  validateDeployment: validateDeploymentInput,
+  checkServiceRollout: checkServiceRolloutInput,
 } as const;
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JavaScript
@@ -92,6 +96,8 @@ describe('the packaged stack (sls package, no AWS credentials)', () => {
     ['notifyCompletion', 'tradai-dev-notify-completion', 'NotifyCompletionRole'],
     ['validateDataRequest', 'tradai-dev-validate-data-request', 'ValidateDataRequestRole'],
     ['validateDataQuality', 'tradai-dev-validate-data-quality', 'ValidateDataQualityRole'],
+    ['validateDeployment', 'tradai-dev-validate-deployment', 'ValidateDeploymentRole'],
+    ['checkServiceRollout', 'tradai-dev-check-service-rollout', 'CheckServiceRolloutRole'],
   ])('deploys %s as %s on nodejs22.x with its own role', (key, name, roleId) => {
     // Act
     const [, fn] =
@@ -199,9 +205,26 @@ const getAtt = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 
 /** Per machine: the ECS task family it may run, the task roles it may pass, the table it may write. */
 const ECS_ACCESS = {
-  backtest: { family: 'tradai-dev-strategy-*', roles: 'backtest', writesState: true },
-  'backtest-simplified': { family: 'tradai-dev-strategy-*', roles: 'backtest', writesState: true },
-  'data-sync': { family: 'tradai-dev-data-collection', roles: 'data-collection', writesState: false },
+  backtest: {
+    family: 'tradai-dev-strategy-*',
+    roles: 'backtest',
+    table: 'WorkflowStateTable',
+    syncRule: true,
+  },
+  'backtest-simplified': {
+    family: 'tradai-dev-strategy-*',
+    roles: 'backtest',
+    table: 'WorkflowStateTable',
+    syncRule: true,
+  },
+  'data-sync': {
+    family: 'tradai-dev-data-collection',
+    roles: 'data-collection',
+    table: undefined,
+    syncRule: true,
+  },
+  // The deploy machine runs no task: it updates the trading services, whose tasks use these roles.
+  deploy: { family: undefined, roles: 'trading', table: 'DeploymentsTable', syncRule: false },
 } as const;
 
 describe.each([
@@ -213,6 +236,7 @@ describe.each([
     'BacktestSimplifiedStateMachineLogGroup',
   ],
   ['data-sync', 'DataSyncStateMachine', 'DataSyncStateMachineRole', 'DataSyncStateMachineLogGroup'],
+  ['deploy', 'DeployStateMachine', 'DeployStateMachineRole', 'DeployStateMachineLogGroup'],
 ] as const)('the %s state machine', (machine, machineId, roleId, logGroupId) => {
   const access = ECS_ACCESS[machine];
   const properties = () => resource(machineId).Properties ?? {};
@@ -274,12 +298,19 @@ describe.each([
   });
 
   it("runs only its own task family, on the TradAI cluster, and passes only that task's roles", () => {
-    expect(statementFor('ecs:RunTask')).toMatchObject({
-      Resource: { 'Fn::Sub': `${ARN}:ecs:${REGION_ACCOUNT}:task-definition/${access.family}:*` },
-      Condition: {
-        ArnEquals: { 'ecs:cluster': { 'Fn::Sub': `${ARN}:ecs:${REGION_ACCOUNT}:cluster/tradai-dev` } },
-      },
-    });
+    if (access.family) {
+      expect(statementFor('ecs:RunTask')).toMatchObject({
+        Resource: { 'Fn::Sub': `${ARN}:ecs:${REGION_ACCOUNT}:task-definition/${access.family}:*` },
+        Condition: {
+          ArnEquals: { 'ecs:cluster': { 'Fn::Sub': `${ARN}:ecs:${REGION_ACCOUNT}:cluster/tradai-dev` } },
+        },
+      });
+    } else {
+      expect(statementFor('ecs:RunTask')).toBeUndefined();
+      expect(statementFor('ecs:UpdateService')?.Resource).toEqual({
+        'Fn::Sub': `${ARN}:ecs:${REGION_ACCOUNT}:service/tradai-dev/tradai-dev-*`,
+      });
+    }
     expect(statementFor('iam:PassRole')).toMatchObject({
       Resource: [
         { 'Fn::Sub': `${ARN}:iam::\${AWS::AccountId}:role/tradai-dev-${access.roles}-task` },
@@ -289,15 +320,20 @@ describe.each([
     });
   });
 
-  it('writes only the workflow-state table (backtests) and sends only to the workflow DLQ', () => {
+  it('writes only its own table and sends only to the workflow DLQ', () => {
     const write = statementFor('dynamodb:UpdateItem')?.Resource;
-    expect(write).toEqual(access.writesState ? getAtt('WorkflowStateTable') : undefined);
+    expect(write).toEqual(access.table ? getAtt(access.table) : undefined);
     expect(statementFor('sqs:SendMessage')?.Resource).toEqual(getAtt('WorkflowDeadLetterQueue'));
-    expect(statementFor('events:PutRule')?.Resource).toEqual(
-      expect.arrayContaining([
-        { 'Fn::Sub': `${ARN}:events:${REGION_ACCOUNT}:rule/StepFunctionsGetEventsForECSTaskRule` },
-      ]),
-    );
+    const rules = statementFor('events:PutRule')?.Resource;
+    if (access.syncRule) {
+      expect(rules).toEqual(
+        expect.arrayContaining([
+          { 'Fn::Sub': `${ARN}:events:${REGION_ACCOUNT}:rule/StepFunctionsGetEventsForECSTaskRule` },
+        ]),
+      );
+    } else {
+      expect(rules).toBeUndefined();
+    }
   });
 
   it(
@@ -352,5 +388,17 @@ describe('workflow state, notifications and dead letters', () => {
     expect(deletes.map((s) => s.Resource)).toEqual([
       { 'Fn::Sub': `${ARN}:s3:::tradai-dev-backtest-runs/runs/*/tmp/*` },
     ]);
+  });
+});
+
+describe('the deployments table', () => {
+  it('keeps one deployment per deployment_id with point-in-time recovery, retained with the stack', () => {
+    const table = resource('DeploymentsTable') as Resource & { DeletionPolicy?: string };
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.Properties).toMatchObject({
+      TableName: 'tradai-dev-deployments',
+      KeySchema: [{ AttributeName: 'deployment_id', KeyType: 'HASH' }],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
   });
 });
