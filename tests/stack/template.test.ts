@@ -7,6 +7,7 @@ import { check } from '@tradai/lambda-kit';
 import { notifyCompletionInput } from '@tradai/notify-completion';
 import { pinTaskDefinitionInput } from '@tradai/pin-task-definition';
 import { prepareConfigInput } from '@tradai/prepare-config';
+import { startWorkflowInput } from '@tradai/start-workflow';
 import { transformResultsInput } from '@tradai/transform-results';
 import { validateBacktestRequestInput } from '@tradai/validate-backtest-request';
 import { validateDataQualityInput } from '@tradai/validate-data-quality';
@@ -53,6 +54,7 @@ const INPUT_SCHEMAS = {
   validateDataQuality: validateDataQualityInput,
   validateDeployment: validateDeploymentInput,
   checkServiceRollout: checkServiceRolloutInput,
+  startWorkflow: startWorkflowInput,
 } as const;
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JavaScript
@@ -98,6 +100,7 @@ describe('the packaged stack (sls package, no AWS credentials)', () => {
     ['validateDataQuality', 'tradai-dev-validate-data-quality', 'ValidateDataQualityRole'],
     ['validateDeployment', 'tradai-dev-validate-deployment', 'ValidateDeploymentRole'],
     ['checkServiceRollout', 'tradai-dev-check-service-rollout', 'CheckServiceRolloutRole'],
+    ['startWorkflow', 'tradai-dev-start-workflow', 'StartWorkflowRole'],
   ])('deploys %s as %s on nodejs22.x with its own role', (key, name, roleId) => {
     // Act
     const [, fn] =
@@ -400,5 +403,30 @@ describe('the deployments table', () => {
       KeySchema: [{ AttributeName: 'deployment_id', KeyType: 'HASH' }],
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
+  });
+});
+
+describe('the workflow API', () => {
+  it('exposes POST /workflows/data-sync and /workflows/deploy, both with IAM auth, on the start-workflow function', () => {
+    // Act
+    const methods = resourcesOfType('AWS::ApiGateway::Method');
+
+    // Assess
+    expect(methods.map(([, m]) => [m.Properties?.HttpMethod, m.Properties?.AuthorizationType])).toEqual([
+      ['POST', 'AWS_IAM'],
+      ['POST', 'AWS_IAM'],
+    ]);
+    const paths = resourcesOfType('AWS::ApiGateway::Resource').map(([, r]) => r.Properties?.PathPart);
+    expect(paths.sort()).toEqual(['data-sync', 'deploy', 'workflows']);
+    for (const [, method] of methods) {
+      expect(JSON.stringify(method.Properties?.Integration)).toContain('StartWorkflowLambdaFunction');
+    }
+  });
+
+  it('lets start-workflow start only the data-sync and deploy machines', () => {
+    const start = statementsOf('StartWorkflowRole').find((s) =>
+      asList(s.Action).includes('states:StartExecution'),
+    );
+    expect(start?.Resource).toEqual([{ Ref: 'DataSyncStateMachine' }, { Ref: 'DeployStateMachine' }]);
   });
 });

@@ -1,0 +1,166 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import {
+  awsClientConfig,
+  check,
+  createWorkflowHandler,
+  dataSyncRequestSchema,
+  deployRequestSchema,
+  type FieldIssue,
+  readEnvironment,
+  type Schema,
+  toWorkflowError,
+} from '@tradai/lambda-kit';
+import * as z from 'zod/mini';
+
+const sfn = new SFNClient(awsClientConfig);
+
+/** The API Gateway (REST, proxy integration) event: only what routing and the body need. */
+export const startWorkflowInput = z.looseObject({
+  resource: z.string(),
+  httpMethod: z.string(),
+  body: z.nullable(z.optional(z.string())),
+});
+
+const machineName = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, { error: 'must be a state machine name' }));
+const environment = z.object({
+  DATA_SYNC_STATE_MACHINE_NAME: machineName,
+  DEPLOY_STATE_MACHINE_NAME: machineName,
+});
+
+/** API callers must name their request: it becomes the execution name, so a retry cannot start twice. */
+const apiDataSyncRequestSchema = z.pipe(
+  dataSyncRequestSchema,
+  z.transform((request, ctx) => {
+    if (request.request_id === undefined) {
+      ctx.issues.push({ code: 'custom', input: undefined, path: ['request_id'], message: 'is required' });
+      return z.NEVER;
+    }
+    return request;
+  }),
+);
+
+const ROUTES: Record<
+  string,
+  { machine: 'DATA_SYNC_STATE_MACHINE_NAME' | 'DEPLOY_STATE_MACHINE_NAME'; schema: Schema }
+> = {
+  '/workflows/data-sync': { machine: 'DATA_SYNC_STATE_MACHINE_NAME', schema: apiDataSyncRequestSchema },
+  '/workflows/deploy': { machine: 'DEPLOY_STATE_MACHINE_NAME', schema: deployRequestSchema },
+};
+
+export interface ApiResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const respond = (statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResponse => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+const invalid = (issues: FieldIssue[]) =>
+  respond(400, {
+    error: 'ValidationError',
+    message: 'The request body is invalid; nothing was started',
+    issues,
+  });
+
+/** JSON with sorted keys: the same request sent twice compares equal whatever its key order. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+
+/** The state machine's ARN, in the function's own account and region. */
+const machineArn = (invokedFunctionArn: string, name: string) => {
+  const [, partition, , region, account] = invokedFunctionArn.split(':');
+  return `arn:${partition}:states:${region}:${account}:stateMachine:${name}`;
+};
+
+/**
+ * POST /workflows/data-sync and POST /workflows/deploy (IAM-authenticated). The body is validated
+ * before anything starts (400 with every field's error); the execution is named after the
+ * request's `request_id`, so a client's retry returns the same execution instead of a second one.
+ */
+export const { handler, logger, metrics } = createWorkflowHandler({
+  service: 'start-workflow',
+  input: startWorkflowInput,
+  handle: async (event, tools): Promise<ApiResponse> => {
+    const env = readEnvironment(environment);
+    const route = ROUTES[event.resource];
+    if (!route || event.httpMethod !== 'POST') {
+      return respond(404, {
+        error: 'NotFound',
+        message: `No workflow at ${event.httpMethod} ${event.resource}`,
+      });
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(event.body ?? '');
+    } catch {
+      return invalid([{ field: '(body)', message: 'must be a JSON object' }]);
+    }
+    const parsed = check(route.schema, body);
+    if (!parsed.ok) return invalid(parsed.issues);
+    const request = parsed.data as { request_id: string };
+
+    const stateMachineArn = machineArn(tools.context.invokedFunctionArn, env[route.machine]);
+    const input = canonical(request);
+    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${request.request_id}`;
+    try {
+      const started = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn, name: request.request_id, input }),
+      );
+      tools.metrics.addMetric('WorkflowsStarted', MetricUnit.Count, 1);
+      return respond(202, {
+        execution_arn: started.executionArn,
+        request_id: request.request_id,
+        started: true,
+      });
+    } catch (error) {
+      if (!(error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists')) {
+        const mapped = toWorkflowError(error, 'Starting the execution');
+        if (mapped.name === 'TransientAwsError') {
+          return respond(
+            503,
+            {
+              error: 'ServiceUnavailable',
+              message: 'Step Functions is busy; retry with the same request_id',
+            },
+            { 'Retry-After': '5' },
+          );
+        }
+        throw mapped;
+      }
+    }
+    // The name is taken: the same request again is answered with its execution; another is a conflict.
+    const existing = await sfn
+      .send(new DescribeExecutionCommand({ executionArn }))
+      .catch((error: unknown) => {
+        throw toWorkflowError(error, 'Describing the existing execution');
+      });
+    if (existing.input !== undefined && canonical(JSON.parse(existing.input)) === canonical(request)) {
+      return respond(200, {
+        execution_arn: executionArn,
+        request_id: request.request_id,
+        started: false,
+        status: existing.status,
+      });
+    }
+    return respond(409, {
+      error: 'Conflict',
+      message: `request_id ${request.request_id} already started an execution with a different body`,
+      execution_arn: executionArn,
+    });
+  },
+});

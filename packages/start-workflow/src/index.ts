@@ -1,0 +1,1 @@
+export { type ApiResponse, handler, startWorkflowInput } from './handler';

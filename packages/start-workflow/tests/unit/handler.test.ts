@@ -1,0 +1,204 @@
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { awsError, censusOfRejections, fakeContext } from '@tradai/lambda-kit/testing';
+import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler } from '../../src';
+
+const sfnMock = mockClient(SFNClient);
+const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:tradai-dev-data-sync';
+const EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-data-sync:sync-1';
+const sync = {
+  request_id: 'sync-1',
+  symbols: ['BTC/USDT:USDT'],
+  timeframe: '1h',
+  start_date: '2024-01-01',
+  end_date: '2024-06-01',
+};
+const post = (resource: string, body: unknown) =>
+  handler(
+    { resource, httpMethod: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) },
+    fakeContext('tradai-dev-start-workflow'),
+  );
+const json = (response: { body: string }) => JSON.parse(response.body);
+
+describe('start-workflow', () => {
+  beforeEach(() => {
+    vi.clearAllMocks();
+    sfnMock.reset();
+    vi.stubEnv('DATA_SYNC_STATE_MACHINE_NAME', 'tradai-dev-data-sync');
+    vi.stubEnv('DEPLOY_STATE_MACHINE_NAME', 'tradai-dev-deploy');
+  });
+
+  it('starts a data sync named after its request id and answers 202 with the execution ARN', async () => {
+    // Prepare
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
+
+    // Act
+    const response = await post('/workflows/data-sync', sync);
+
+    // Assess
+    expect(response.statusCode).toBe(202);
+    expect(json(response)).toEqual({ execution_arn: EXECUTION, request_id: 'sync-1', started: true });
+    expect(sfnMock).toReceiveCommandWith(StartExecutionCommand, {
+      stateMachineArn: MACHINE,
+      name: 'sync-1',
+    });
+    const input = sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input;
+    expect(JSON.parse(String(input))).toEqual(sync);
+  });
+
+  it('starts a deploy on the deploy machine', async () => {
+    // Prepare
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x' });
+    const deploy = {
+      request_id: 'deploy-1',
+      strategy_name: 'MomentumStrategy',
+      strategy_version: '1.0.0',
+      environment: 'dry-run',
+    };
+
+    // Act
+    const response = await post('/workflows/deploy', deploy);
+
+    // Assess
+    expect(response.statusCode).toBe(202);
+    expect(sfnMock).toReceiveCommandWith(StartExecutionCommand, {
+      stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:tradai-dev-deploy',
+      name: 'deploy-1',
+    });
+  });
+
+  it.each([
+    [
+      'a bad field',
+      '/workflows/data-sync',
+      { ...sync, timeframe: '7m' },
+      [{ field: 'timeframe', message: expect.any(String) }],
+    ],
+    [
+      'no request id',
+      '/workflows/data-sync',
+      { ...sync, request_id: undefined },
+      [{ field: 'request_id', message: 'is required' }],
+    ],
+    [
+      'a live deploy without backtest',
+      '/workflows/deploy',
+      { request_id: 'd', strategy_name: 'MomentumStrategy', strategy_version: '1.0.0', environment: 'live' },
+      [{ field: 'backtest_run_id', message: expect.stringContaining('is required') }],
+    ],
+    [
+      'a body that is not JSON',
+      '/workflows/data-sync',
+      '{"symbols": [',
+      [{ field: '(body)', message: 'must be a JSON object' }],
+    ],
+  ])('answers %s with 400 and the field errors, and starts nothing', async (_, resource, body, issues) => {
+    // Act
+    const response = await post(resource, body);
+
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(json(response)).toMatchObject({ error: 'ValidationError', issues });
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it('answers a retry of the same request with the execution it already started, not a second one', async () => {
+    // Prepare
+    sfnMock
+      .on(StartExecutionCommand)
+      .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .resolves({ executionArn: EXECUTION, status: 'SUCCEEDED', input: JSON.stringify({ ...sync }) });
+
+    // Act: the same fields, in another order
+    const { request_id, ...rest } = sync;
+    const response = await post('/workflows/data-sync', { ...rest, request_id });
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(json(response)).toEqual({
+      execution_arn: EXECUTION,
+      request_id: 'sync-1',
+      started: false,
+      status: 'SUCCEEDED',
+    });
+    expect(sfnMock).toReceiveCommandWith(DescribeExecutionCommand, { executionArn: EXECUTION });
+  });
+
+  it('answers 409 when the request id already started an execution with another body', async () => {
+    // Prepare
+    sfnMock
+      .on(StartExecutionCommand)
+      .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      executionArn: EXECUTION,
+      status: 'RUNNING',
+      input: JSON.stringify({ ...sync, timeframe: '4h' }),
+    });
+
+    // Act
+    const response = await post('/workflows/data-sync', sync);
+
+    // Assess
+    expect(response.statusCode).toBe(409);
+    expect(json(response)).toMatchObject({ error: 'Conflict', execution_arn: EXECUTION });
+  });
+
+  it('answers 503 with Retry-After when Step Functions throttles', async () => {
+    // Prepare
+    sfnMock.on(StartExecutionCommand).rejects(awsError('ThrottlingException', 400));
+
+    // Act
+    const response = await post('/workflows/data-sync', sync);
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['Retry-After']).toBe('5');
+  });
+
+  it('answers 404 for any other route or method', async () => {
+    const response = await handler(
+      { resource: '/workflows/backtest', httpMethod: 'POST', body: '{}' },
+      fakeContext(),
+    );
+    expect(response.statusCode).toBe(404);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it('answers any body with 202 or a 400 naming fields, never an exception', async () => {
+    // Prepare
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION });
+    const bodies = fc.oneof(
+      fc.record({
+        ...Object.fromEntries(Object.entries(sync).map(([k, v]) => [k, fc.constant(v)])),
+        timeframe: fc.constantFrom('1h', 'x'),
+      }),
+      fc.anything(),
+    );
+
+    // Act
+    const statuses = new Set<number>();
+    const census = await censusOfRejections({
+      handler: async (body: unknown) => {
+        const response = await post('/workflows/data-sync', body);
+        statuses.add(response.statusCode);
+        return response;
+      },
+      events: bodies,
+      allowedErrors: [],
+      numRuns: 300,
+    });
+
+    // Assess
+    expect(census.rejected).toBe(0);
+    expect([...statuses].sort()).toEqual([202, 400]);
+  });
+});
