@@ -1,6 +1,7 @@
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { awsError, fakeContext } from '@tradai/lambda-kit/testing';
+import { awsError, censusOfRejections, fakeContext } from '@tradai/lambda-kit/testing';
 import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../src';
 
@@ -99,5 +100,30 @@ describe('check-service-rollout', () => {
   it('maps ECS throttling to TransientAwsError', async () => {
     ecsMock.on(DescribeServicesCommand).rejects(awsError('ThrottlingException', 400));
     await expect(invoke(event)).rejects.toMatchObject({ name: 'TransientAwsError' });
+  });
+
+  it('answers any input with a state or a named error, never a TypeError', async () => {
+    // Prepare
+    service({});
+    const events = fc.oneof(
+      fc.record({
+        service_name: fc.constantFrom(event.service_name, 'bad name', ''),
+        task_definition_arn: fc.constantFrom(TD, OLD, 'not-an-arn'),
+      }),
+      fc.anything(),
+    );
+
+    // Act
+    const census = await censusOfRejections({
+      handler,
+      events,
+      allowedErrors: ['ValidationError', 'RolloutFailedError'],
+      numRuns: 300,
+    });
+
+    // Assess
+    expect(census.answered).toBeGreaterThan(0);
+    expect(census.byName.RolloutFailedError).toBeGreaterThan(0);
+    expect(census.byName.ValidationError).toBeGreaterThan(0);
   });
 });
