@@ -154,6 +154,10 @@ export const backtestRequestSchema = z.pipe(
     config_overrides: z.optional(configOverridesSchema),
     /** Stale market data: sync it first (nested data-sync execution) instead of failing. */
     auto_sync: z.optional(z.boolean({ error: 'must be true or false' })),
+    /** Which backtest machine runs the request; the trigger's default when absent. */
+    workflow: z.optional(
+      z.enum(['backtest', 'backtest-simplified'], { error: 'must be backtest or backtest-simplified' }),
+    ),
   }),
   z.transform((request, ctx) => {
     const nested = nestedDatesSchema.safeParse(request.config_overrides ?? {});

@@ -5,7 +5,7 @@ export {
   isTransientAwsError,
   toWorkflowError,
 } from './aws-errors';
-export { mapWithConcurrency } from './concurrency';
+export { createLimiter, mapWithConcurrency } from './concurrency';
 export { readEnvironment } from './config';
 export {
   awsRegionSchema,

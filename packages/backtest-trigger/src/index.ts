@@ -1,0 +1,1 @@
+export { backtestTriggerInput, handler } from './handler';
