@@ -1,0 +1,129 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  awsClientConfig,
+  createWorkflowHandler,
+  METRICS_NAMESPACE,
+  readEnvironment,
+  toWorkflowError,
+} from '@tradai/lambda-kit';
+import * as z from 'zod/mini';
+
+const dynamodb = new DynamoDBClient(awsClientConfig);
+
+/** The spec's execution metrics: `WorkflowType` is their only dimension, so alarms can name it. */
+export const executionMetrics = new Metrics({
+  namespace: METRICS_NAMESPACE,
+  serviceName: 'execution-metrics',
+});
+executionMetrics.clearDefaultDimensions();
+
+const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+
+/** EventBridge's "Step Functions Execution Status Change" event (the fields read here). */
+export const executionMetricsInput = z.looseObject({
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  source: z.literal('aws.states'),
+  detail: z.looseObject({
+    executionArn: z.string().check(
+      z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^\s]+$/, {
+        error: 'must be an execution ARN',
+      }),
+    ),
+    stateMachineArn: z.string().check(
+      z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/, {
+        error: 'must be a state machine ARN',
+      }),
+    ),
+    status: z.enum(STATUSES, { error: `must be one of ${STATUSES.join(', ')}` }),
+    startDate: z.number().check(z.int(), z.positive()),
+    stopDate: z.optional(z.nullable(z.number().check(z.int(), z.positive()))),
+  }),
+});
+
+const environment = z.object({
+  METRIC_EVENTS_TABLE: z
+    .string()
+    .check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, { error: 'must be a DynamoDB table name' })),
+  STATE_MACHINE_PREFIX: z
+    .string()
+    .check(z.regex(/^[A-Za-z0-9_-]{1,60}$/, { error: 'must be a state machine name prefix' })),
+  /** How long a (execution, status) pair is remembered: longer than EventBridge retries events (24 h). */
+  DEDUPLICATION_DAYS: z._default(z.coerce.number().check(z.int(), z.minimum(2), z.maximum(30)), 7),
+});
+
+/** `tradai-dev-backtest-simplified` -> `backtest`; a machine that is not ours -> undefined. */
+export const workflowTypeOf = (stateMachineArn: string, prefix: string): string | undefined => {
+  const name = stateMachineArn.split(':').at(-1) ?? '';
+  if (!name.startsWith(prefix)) return undefined;
+  const workflow = name.slice(prefix.length);
+  if (workflow === 'backtest' || workflow === 'backtest-simplified') return 'backtest';
+  return workflow === 'data-sync' || workflow === 'deploy' ? workflow : undefined;
+};
+
+export interface EmittedMetrics {
+  emitted: boolean;
+  reason?: string;
+}
+
+/**
+ * Turns one execution status change into the spec's lifecycle metrics, once: EventBridge may deliver
+ * an event twice, so each (execution, status) pair is first claimed with a conditional put; a pair
+ * already claimed emits nothing (docs/decisions/0021).
+ */
+export const { handler, logger, metrics } = createWorkflowHandler({
+  service: 'execution-metrics',
+  input: executionMetricsInput,
+  handle: async ({ detail }, tools): Promise<EmittedMetrics> => {
+    const env = readEnvironment(environment);
+    const workflowType = workflowTypeOf(detail.stateMachineArn, env.STATE_MACHINE_PREFIX);
+    if (!workflowType) return { emitted: false, reason: `not a TradAI machine: ${detail.stateMachineArn}` };
+
+    const key = `${detail.executionArn}#${detail.status}`;
+    try {
+      await dynamodb.send(
+        new PutItemCommand({
+          TableName: env.METRIC_EVENTS_TABLE,
+          Item: {
+            event_key: { S: key },
+            expires_at: { N: String(Math.floor(Date.now() / 1000) + env.DEDUPLICATION_DAYS * 86_400) },
+          },
+          ConditionExpression: 'attribute_not_exists(event_key)',
+        }),
+      );
+    } catch (error) {
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        (error as Error).name === 'ConditionalCheckFailedException'
+      ) {
+        tools.logger.info('Duplicate status event ignored', { key });
+        return { emitted: false, reason: 'duplicate' };
+      }
+      throw toWorkflowError(error, 'Claiming the status event');
+    }
+
+    executionMetrics.addDimension('WorkflowType', workflowType);
+    executionMetrics.addMetadata('execution_arn', detail.executionArn);
+    if (detail.status === 'RUNNING') {
+      executionMetrics.addMetric('ExecutionStarted', MetricUnit.Count, 1);
+    } else {
+      if (detail.status === 'SUCCEEDED') {
+        executionMetrics.addMetric('ExecutionSucceeded', MetricUnit.Count, 1);
+      } else {
+        // TIMED_OUT and ABORTED count as failed; the metadata says which.
+        executionMetrics.addMetric('ExecutionFailed', MetricUnit.Count, 1);
+        executionMetrics.addMetadata('execution_status', detail.status);
+      }
+      if (detail.stopDate) {
+        executionMetrics.addMetric(
+          'ExecutionDuration',
+          MetricUnit.Seconds,
+          Math.round((detail.stopDate - detail.startDate) / 1000),
+        );
+      }
+    }
+    executionMetrics.publishStoredMetrics();
+    tools.metrics.addMetric('StatusEventsProcessed', MetricUnit.Count, 1);
+    return { emitted: true };
+  },
+});

@@ -1,0 +1,7 @@
+export {
+  type EmittedMetrics,
+  executionMetrics,
+  executionMetricsInput,
+  handler,
+  workflowTypeOf,
+} from './handler';
