@@ -1,8 +1,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { backtestTriggerInput } from '@tradai/backtest-trigger';
 import { checkServiceRolloutInput } from '@tradai/check-service-rollout';
 import { cleanupResourcesInput } from '@tradai/cleanup-resources';
 import { dataCollectionProxyInput } from '@tradai/data-collection-proxy';
+import { executionMetricsInput } from '@tradai/execution-metrics';
 import { check } from '@tradai/lambda-kit';
 import { notifyCompletionInput } from '@tradai/notify-completion';
 import { pinTaskDefinitionInput } from '@tradai/pin-task-definition';
@@ -55,6 +57,8 @@ const INPUT_SCHEMAS = {
   validateDeployment: validateDeploymentInput,
   checkServiceRollout: checkServiceRolloutInput,
   startWorkflow: startWorkflowInput,
+  backtestTrigger: backtestTriggerInput,
+  executionMetrics: executionMetricsInput,
 } as const;
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JavaScript
@@ -101,6 +105,8 @@ describe('the packaged stack (sls package, no AWS credentials)', () => {
     ['validateDeployment', 'tradai-dev-validate-deployment', 'ValidateDeploymentRole'],
     ['checkServiceRollout', 'tradai-dev-check-service-rollout', 'CheckServiceRolloutRole'],
     ['startWorkflow', 'tradai-dev-start-workflow', 'StartWorkflowRole'],
+    ['backtestTrigger', 'tradai-dev-backtest-trigger', 'BacktestTriggerRole'],
+    ['executionMetrics', 'tradai-dev-execution-metrics', 'ExecutionMetricsRole'],
   ])('deploys %s as %s on nodejs22.x with its own role', (key, name, roleId) => {
     // Act
     const [, fn] =
@@ -428,5 +434,138 @@ describe('the workflow API', () => {
       asList(s.Action).includes('states:StartExecution'),
     );
     expect(start?.Resource).toEqual([{ Ref: 'DataSyncStateMachine' }, { Ref: 'DeployStateMachine' }]);
+  });
+});
+
+const MACHINE_IDS = [
+  'BacktestStateMachine',
+  'BacktestSimplifiedStateMachine',
+  'DataSyncStateMachine',
+  'DeployStateMachine',
+] as const;
+
+describe('operations: the SQS trigger, execution metrics, alarms', () => {
+  it('feeds the trigger from an encrypted queue whose visibility timeout is 6x the trigger timeout, redriven to a DLQ kept 14 days', () => {
+    const trigger = resourcesOfType('AWS::Lambda::Function').find(
+      ([, f]) => f.Properties?.FunctionName === 'tradai-dev-backtest-trigger',
+    )?.[1];
+    expect(resource('BacktestRequestQueue').Properties).toMatchObject({
+      VisibilityTimeout: 6 * Number(trigger?.Properties?.Timeout),
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: getAtt('BacktestRequestDLQ'), maxReceiveCount: 5 },
+    });
+    expect(resource('BacktestRequestDLQ').Properties).toMatchObject({
+      MessageRetentionPeriod: 1_209_600,
+      SqsManagedSseEnabled: true,
+    });
+    const [, mapping] = resourcesOfType('AWS::Lambda::EventSourceMapping')[0] ?? [];
+    expect(mapping?.Properties).toMatchObject({
+      EventSourceArn: getAtt('BacktestRequestQueue'),
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('lets the trigger start only the two backtest machines', () => {
+    const statements = statementsOf('BacktestTriggerRole');
+    const start = statements.find((s) => asList(s.Action).includes('states:StartExecution'));
+    expect(start?.Resource).toEqual([
+      { Ref: 'BacktestStateMachine' },
+      { Ref: 'BacktestSimplifiedStateMachine' },
+    ]);
+    expect(statements.find((s) => asList(s.Action).includes('sqs:SendMessage'))?.Resource).toEqual(
+      getAtt('BacktestRequestDLQ'),
+    );
+  });
+
+  it('feeds execution-metrics with the status changes of our machines only', () => {
+    const [, rule] = resourcesOfType('AWS::Events::Rule')[0] ?? [];
+    expect(rule?.Properties?.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { stateMachineArn: MACHINE_IDS.map((id) => ({ Ref: id })) },
+    });
+    expect(resource('ExecutionMetricEventsTable').Properties).toMatchObject({
+      TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+    });
+  });
+
+  it.each([
+    [
+      'BacktestFailuresHighAlarm',
+      'TradAI/StepFunctions',
+      'ExecutionFailed',
+      'Sum',
+      3600,
+      5,
+      'GreaterThanOrEqualToThreshold',
+    ],
+    [
+      'BacktestDurationLongAlarm',
+      'TradAI/StepFunctions',
+      'ExecutionDuration',
+      'Maximum',
+      300,
+      3600,
+      'GreaterThanThreshold',
+    ],
+    [
+      'WorkflowDlqMessagesAlarm',
+      'AWS/SQS',
+      'ApproximateNumberOfMessagesVisible',
+      'Maximum',
+      300,
+      0,
+      'GreaterThanThreshold',
+    ],
+    [
+      'BacktestRequestDlqMessagesAlarm',
+      'AWS/SQS',
+      'ApproximateNumberOfMessagesVisible',
+      'Maximum',
+      300,
+      0,
+      'GreaterThanThreshold',
+    ],
+  ])(
+    'alarms with %s on %s %s (%s over %i s, threshold %i) to the alerts topic',
+    (id, namespace, metric, statistic, period, threshold, comparison) => {
+      expect(resource(id).Properties).toMatchObject({
+        Namespace: namespace,
+        MetricName: metric,
+        Statistic: statistic,
+        Period: period,
+        Threshold: threshold,
+        ComparisonOperator: comparison,
+        AlarmActions: [{ Ref: 'AlertsTopic' }],
+      });
+    },
+  );
+
+  it('watches every DLQ of the stack', () => {
+    const queues = resourcesOfType('AWS::SQS::Queue')
+      .filter(([id]) => /D(ead)?L(etter)?Q/.test(id))
+      .map(([id]) => id);
+    const watched = resourcesOfType('AWS::CloudWatch::Alarm')
+      .filter(([, alarm]) => alarm.Properties?.MetricName === 'ApproximateNumberOfMessagesVisible')
+      .map(([, alarm]) => {
+        const dimensions = (alarm.Properties?.Dimensions ?? []) as { Value: { 'Fn::GetAtt': [string] } }[];
+        return dimensions[0]?.Value['Fn::GetAtt'][0];
+      });
+    expect(queues.sort()).toEqual(['BacktestRequestDLQ', 'WorkflowDeadLetterQueue']);
+    expect(watched.sort()).toEqual(queues.sort());
+  });
+
+  it.each(MACHINE_IDS)('alarms on failed, timed-out and throttled executions of %s', (machineId) => {
+    const alarms = resourcesOfType('AWS::CloudWatch::Alarm')
+      .filter(([id]) => id.startsWith(`${machineId}Execution`))
+      .map(([, alarm]) => [alarm.Properties?.MetricName, alarm.Properties?.AlarmActions]);
+    expect(alarms.sort()).toEqual(
+      [
+        ['ExecutionThrottled', [{ Ref: 'AlertsTopic' }]],
+        ['ExecutionsFailed', [{ Ref: 'AlertsTopic' }]],
+        ['ExecutionsTimedOut', [{ Ref: 'AlertsTopic' }]],
+      ].sort(),
+    );
   });
 });
