@@ -36,7 +36,7 @@ const environment = z.object({
   BACKTEST_SIMPLIFIED_STATE_MACHINE_NAME: name('state machine'),
   DEFAULT_BACKTEST_WORKFLOW: z._default(z.enum(['backtest', 'backtest-simplified']), 'backtest'),
   REQUEST_DLQ_NAME: name('SQS queue'),
-  START_CONCURRENCY: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(10)), 5),
+  START_CONCURRENCY: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(10)), 10),
 });
 type Environment = z.output<typeof environment>;
 
