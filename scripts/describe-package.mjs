@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Prints what `sls package` built in .serverless/: functions, bundle sizes, their IAM and the
-// stack's resources. `npm start` runs it after packaging, until the workflow simulator arrives.
+// stack's resources: `npm run package && node scripts/describe-package.mjs`.
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 

@@ -25,6 +25,6 @@ export {
   type WorkflowRun,
 } from './run';
 export { type CaseDefinition, type CaseExpectation, readCases, readMockConfig } from './scenarios';
-export { SEEDED, seedWorld } from './seed';
+export { checkFixtures, SEEDED, seedWorld } from './seed';
 export { worstCasePathSeconds, worstCaseStateSeconds } from './timing';
 export { World, type WorldChange } from './world';

@@ -33,6 +33,8 @@ export interface StateEvent {
   at: number;
   /** Simulated world clock when the event happened. */
   worldTime: number;
+  /** Simulated time the state's task took, all attempts (set when the state ends). */
+  simulatedMs?: number;
 }
 
 export interface WorkflowRun {
@@ -108,6 +110,7 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
   const startedAt = new Date(world.now).toISOString();
 
   const invocations = new Map<string, number>();
+  const spent = new Map<string, number>();
   const taskResourceLocalHandlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [name, state] of taskStates(machine)) {
@@ -120,7 +123,12 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
       const response = mockName ? responseFor(mockedResponses[mockName], invocation) : undefined;
       if (response?.Throw) throw namedError(response.Throw.Error, response.Throw.Cause ?? '');
       if (response && 'Return' in response) return response.Return as JSONValue;
-      return (await answerTask(state, params, ctx)) as JSONValue;
+      const before = world.now;
+      try {
+        return (await answerTask(state, params, ctx)) as JSONValue;
+      } finally {
+        spent.set(name, (spent.get(name) ?? 0) + world.now - before);
+      }
     };
   }
   for (const [name, state] of allStates(resolvedAsl(machine)))
@@ -159,6 +167,9 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
         event: kind,
         at: performance.now() - t0,
         worldTime: world.now,
+        ...(kind === 'entered' || kind === 'retried'
+          ? {}
+          : { simulatedMs: spent.get(event.state.name) ?? 0 }),
         ...('Error' in event ? { error: String(event.Error) } : {}),
       };
       events.push(recorded);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   type DatasetManifest,
@@ -17,8 +17,17 @@ import {
 import { LOCAL, REPO_ROOT } from './machines';
 import { World } from './world';
 
-export const FIXTURES_DIR = path.join(REPO_ROOT, 'fixtures');
+/** The repo's fixtures; TRADAI_FIXTURES_DIR points the world at another copy. */
+export const FIXTURES_DIR = process.env.TRADAI_FIXTURES_DIR ?? path.join(REPO_ROOT, 'fixtures');
 export const FREQTRADE_RESULT_FIXTURE = path.join(FIXTURES_DIR, 'freqtrade/backtest-result.json');
+
+/** Every fixture the world and the simulated containers read: missing ones are named, before any run. */
+export const checkFixtures = () => {
+  for (const file of [FREQTRADE_RESULT_FIXTURE]) {
+    if (!existsSync(file))
+      throw new Error(`Fixture ${path.relative(REPO_ROOT, file)} is missing (expected at ${file})`);
+  }
+};
 
 export const readFixture = (file: string): Buffer => {
   try {

@@ -1,0 +1,157 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MACHINES, readCases } from '@tradai/workflow-tests';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src';
+
+const BIN = fileURLToPath(new URL('../bin/tradai-sim.mjs', import.meta.url));
+
+/** The CLI as a newcomer runs it: a child process, no TTY. */
+const sim = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+
+/** The CLI in-process, its output captured. */
+const capture = async (args: string[]) => {
+  let out = '';
+  let err = '';
+  const stream = (append: (text: string) => void) =>
+    ({ write: (text: string) => append(text), isTTY: false }) as unknown as NodeJS.WriteStream;
+  const code = await main(
+    args,
+    stream((t) => {
+      out += t;
+    }),
+    stream((t) => {
+      err += t;
+    }),
+  );
+  return { code, out, err };
+};
+
+describe('tradai-sim, as a subprocess', () => {
+  it('runs the backtest happy path: a line per state, the output, the world, the cost; exit 0; no colour off a TTY', () => {
+    // Act
+    const run = sim(['backtest']);
+
+    // Assess
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^ {2}ValidateRequest +Task +ok/m);
+    expect(run.stdout).toMatch(/^ {2}RunBacktestOnSpot +Task +ok +sim 42 min/m);
+    expect(run.stdout).toContain('SUCCEEDED  output:');
+    expect(run.stdout).toContain('"total_trades": 179');
+    expect(run.stdout).toMatch(
+      /workflow-state record bt-20260105-strategytestv3-001: \{"status":"COMPLETED"/,
+    );
+    expect(run.stdout).toMatch(
+      /s3 deleted +s3:\/\/tradai-local-backtest-runs\/runs\/bt-20260105-strategytestv3-001\/tmp\/freqtrade\.log/,
+    );
+    expect(run.stdout).toContain(
+      '14 state transitions: $0.000350 per execution, $0.02 a month at 50 executions',
+    );
+    expect(run.stdout).toContain('As the case expects (SUCCEEDED).');
+    expect(run.stdout).not.toContain('\u001b[');
+  });
+
+  it.each([
+    ['backtest-simplified', 'EcsTimeout', 'States.Timeout'],
+    ['data-sync', 'GapsAboveThreshold', 'DataQualityError'],
+    ['deploy', 'RolloutNeverStabilises', 'RolloutTimedOutError'],
+  ])('runs %s / %s with --json: FAILED with %s, as the case expects, exit 0', (workflow, caseName, error) => {
+    // Act
+    const run = sim([workflow, '--case', caseName, '--json']);
+
+    // Assess
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe('');
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({
+      workflow,
+      case: caseName,
+      status: 'FAILED',
+      as_expected: true,
+      error: { Error: error },
+    });
+    expect(report.world.notifications).toEqual([
+      expect.objectContaining({ attributes: expect.objectContaining({ status: 'FAILED' }) }),
+    ]);
+  });
+
+  it('lists the valid workflows when the workflow is unknown, and exits 2', () => {
+    const run = sim(['backtests']);
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(
+      'Unknown workflow backtests. Workflows: backtest, backtest-simplified, data-sync, deploy',
+    );
+  });
+
+  it('lists the valid cases when the case is unknown, and exits 2', () => {
+    const run = sim(['deploy', '--case', 'Nope']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(
+      'Unknown case Nope for deploy. Cases: DryRunHappyPath, LiveWithCompletedBacktest',
+    );
+  });
+
+  it('names the field of a malformed input, and exits 1 because the run does not end as expected', () => {
+    // Prepare
+    const dir = mkdtempSync(path.join(tmpdir(), 'tradai-sim-'));
+    const file = path.join(dir, 'input.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ run_id: 'r-1', strategy_name: 'MomentumStrategy', timeframe: '7m' }),
+    );
+
+    // Act
+    const run = sim(['backtest', '--input', file]);
+
+    // Assess
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('FAILED  ValidationError');
+    expect(run.stdout).toMatch(/timeframe: must be one of/);
+    expect(run.stdout).toContain('NOT as the case expects: expected SUCCEEDED.');
+  });
+
+  it('names an input file that is not JSON, and exits 2', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tradai-sim-'));
+    const file = path.join(dir, 'broken.json');
+    writeFileSync(file, '{"run_id": ');
+    const run = sim(['backtest', '--input', file]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`The input file ${file} is not valid JSON`);
+  });
+
+  it('names a missing fixture, and exits 2', () => {
+    const run = sim(['backtest'], { TRADAI_FIXTURES_DIR: mkdtempSync(path.join(tmpdir(), 'no-fixtures-')) });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/Fixture .*freqtrade\/backtest-result\.json is missing/);
+  });
+
+  it('colours only on request of a terminal, never with NO_COLOR', async () => {
+    const { palette, colourWanted } = await import('../src/format');
+    expect(colourWanted({ isTTY: true } as NodeJS.WriteStream, {})).toBe(true);
+    expect(colourWanted({ isTTY: true } as NodeJS.WriteStream, { NO_COLOR: '1' })).toBe(false);
+    expect(colourWanted({ isTTY: false } as NodeJS.WriteStream, {})).toBe(false);
+    expect(palette(true).green('ok')).toBe('\u001b[32mok\u001b[0m');
+    expect(palette(false).green('ok')).toBe('ok');
+  });
+});
+
+describe('tradai-sim, every case of every workflow with --json', () => {
+  const all = MACHINES.flatMap((machine) =>
+    Object.keys(readCases(machine).cases).map((name) => [machine, name] as const),
+  );
+
+  it.each(all)('%s / %s ends as the case expects', async (machine, caseName) => {
+    // Act
+    const { code, out, err } = await capture([machine, '--case', caseName, '--json']);
+
+    // Assess
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    expect(JSON.parse(out)).toMatchObject({ workflow: machine, case: caseName, as_expected: true });
+  });
+});
