@@ -141,7 +141,8 @@ describe('execution-metrics', () => {
   });
 
   it('answers any input with metrics, a skip or a named ValidationError', async () => {
-    // Prepare
+    // Prepare: a fresh module, with metrics off again
+    vi.resetModules();
     const { handler } = await import('../../src');
     const events = fc.oneof(
       fc.constantFrom('RUNNING', 'SUCCEEDED', 'PAUSED').map((status) => event(status)),
