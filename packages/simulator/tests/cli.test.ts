@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,8 +126,20 @@ describe('tradai-sim, as a subprocess', () => {
   });
 
   it('names a missing fixture, and exits 2', () => {
-    const run = sim(['backtest'], { TRADAI_FIXTURES_DIR: mkdtempSync(path.join(tmpdir(), 'no-fixtures-')) });
+    // Prepare: a fixtures folder with the world's seed but without freqtrade's result
+    const dir = mkdtempSync(path.join(tmpdir(), 'fixtures-'));
+    mkdirSync(path.join(dir, 'world'));
+    copyFileSync(
+      fileURLToPath(new URL('../../../fixtures/world/seed.json', import.meta.url)),
+      path.join(dir, 'world/seed.json'),
+    );
+
+    // Act
+    const run = sim(['backtest'], { TRADAI_FIXTURES_DIR: dir });
+
+    // Assess
     expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/Fixture .*freqtrade\/backtest-result\.json is missing/);
   });
 

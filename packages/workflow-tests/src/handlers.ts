@@ -46,7 +46,6 @@ export const LOCAL_BUCKETS = {
 
 export const NOTIFICATION_TOPIC_ARN = `arn:aws:sns:${LOCAL.region}:${LOCAL.accountId}:tradai-${LOCAL.stage}-workflow-notifications`;
 export const BACKTEST_TASK_TEMPLATE = `tradai-${LOCAL.stage}-backtest-template`;
-export const DATA_COLLECTION_TASK = `tradai-${LOCAL.stage}-data-collection`;
 export const TRADING_TASK_TEMPLATE = `tradai-${LOCAL.stage}-trading-template`;
 
 /** The environment serverless.yml gives the functions, with local names. */

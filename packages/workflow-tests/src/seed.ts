@@ -8,14 +8,9 @@ import {
   type Timeframe,
 } from '@tradai/lambda-kit';
 import { datasetManifest } from '@tradai/lambda-kit/testing';
-import {
-  BACKTEST_TASK_TEMPLATE,
-  DATA_COLLECTION_TASK,
-  LOCAL_BUCKETS,
-  TRADING_TASK_TEMPLATE,
-} from './handlers';
+import { LOCAL_BUCKETS } from './handlers';
 import { LOCAL, REPO_ROOT } from './machines';
-import { World } from './world';
+import { type TaskDefinitionRevision, World } from './world';
 
 /** The repo's fixtures; TRADAI_FIXTURES_DIR points the world at another copy. */
 export const FIXTURES_DIR = process.env.TRADAI_FIXTURES_DIR ?? path.join(REPO_ROOT, 'fixtures');
@@ -23,7 +18,7 @@ export const FREQTRADE_RESULT_FIXTURE = path.join(FIXTURES_DIR, 'freqtrade/backt
 
 /** Every fixture the world and the simulated containers read: missing ones are named, before any run. */
 export const checkFixtures = () => {
-  for (const file of [FREQTRADE_RESULT_FIXTURE]) {
+  for (const file of [WORLD_SEED_FIXTURE, FREQTRADE_RESULT_FIXTURE]) {
     if (!existsSync(file))
       throw new Error(`Fixture ${path.relative(REPO_ROOT, file)} is missing (expected at ${file})`);
   }
@@ -37,16 +32,61 @@ export const readFixture = (file: string): Buffer => {
   }
 };
 
+/** The world's seed (fixtures/world/seed.json), with the local account, region and stage filled in. */
+interface Seed {
+  strategies: { name: string; version: string; image_digest: string; config: Record<string, unknown> }[];
+  datasets: {
+    exchange: string;
+    timeframe: Timeframe;
+    symbols: string[];
+    coverage: { start: string; end: string };
+  };
+  backtest_result: string;
+  task_definitions: { family: string; definition: TaskDefinitionRevision['definition'] }[];
+  services: { name: string; task_family: string; image: string }[];
+}
+
+export const WORLD_SEED_FIXTURE = path.join(FIXTURES_DIR, 'world/seed.json');
+
+const readSeed = (): Seed => {
+  const text = readFixture(WORLD_SEED_FIXTURE)
+    .toString('utf8')
+    .replaceAll('{account}', LOCAL.accountId)
+    .replaceAll('{region}', LOCAL.region)
+    .replaceAll('{stage}', LOCAL.stage);
+  return JSON.parse(text) as Seed;
+};
+
+let seed: Seed | undefined;
+const loadSeed = () => {
+  seed ??= readSeed();
+  return seed;
+};
+
 /** What the default world holds: one strategy version, its image and config, and market data. */
 export const SEEDED = {
-  strategy: 'StrategyTestV3',
-  version: '1.0.0',
-  digest: `sha256:${'5e1f'.repeat(16)}`,
-  exchange: 'binance',
-  timeframe: '5m' as Timeframe,
-  symbols: ['TRX/BTC', 'ADA/BTC', 'XLM/BTC', 'ETH/BTC'],
-  coverage: { start: '2018-01-01T00:00:00Z', end: '2018-02-01T00:00:00Z' },
-} as const;
+  get strategy() {
+    return (loadSeed().strategies[0] as Seed['strategies'][number]).name;
+  },
+  get version() {
+    return (loadSeed().strategies[0] as Seed['strategies'][number]).version;
+  },
+  get digest() {
+    return (loadSeed().strategies[0] as Seed['strategies'][number]).image_digest;
+  },
+  get exchange() {
+    return loadSeed().datasets.exchange;
+  },
+  get timeframe() {
+    return loadSeed().datasets.timeframe;
+  },
+  get symbols() {
+    return loadSeed().datasets.symbols;
+  },
+  get coverage() {
+    return loadSeed().datasets.coverage;
+  },
+};
 
 /** What the data-collection task reports besides the range: its defects, and when it wrote. */
 export interface ManifestDetails {
@@ -100,97 +140,31 @@ export const writeManifests = (
   }
 };
 
-/** A freqtrade config as a quant would store it for StrategyTestV3. */
-const strategyConfig = {
-  max_open_trades: 3,
-  stake_currency: 'BTC',
-  stake_amount: 0.001,
-  dry_run: true,
-  dry_run_wallet: 0.01,
-  timeframe: '5m',
-  exchange: { name: 'binance', pair_whitelist: [] },
-  pairlists: [{ method: 'StaticPairList' }],
-  entry_pricing: { price_side: 'same' },
-  exit_pricing: { price_side: 'same' },
-};
-
-/** The world every scenario starts from (before its own `world` tweaks). */
+/** The world every scenario starts from (before its own `world` tweaks): fixtures/world/seed.json. */
 export const seedWorld = (): World => {
+  const { strategies, datasets, task_definitions, services } = loadSeed();
   const world = new World({ ...LOCAL });
-  world.putObject(
-    LOCAL_BUCKETS.strategies,
-    `strategies/${SEEDED.strategy}/${SEEDED.version}/config.json`,
-    JSON.stringify(strategyConfig, null, 2),
-    false,
-  );
-  world.putImage(`tradai/strategies/${SEEDED.strategy.toLowerCase()}`, SEEDED.version, SEEDED.digest);
-  world.registerTaskDefinition(
-    BACKTEST_TASK_TEMPLATE,
-    {
-      containerDefinitions: [
-        {
-          name: 'strategy',
-          image: `${LOCAL.accountId}.dkr.ecr.${LOCAL.region}.amazonaws.com/tradai/strategies/placeholder:latest`,
-        },
-      ],
-      taskRoleArn: `arn:aws:iam::${LOCAL.accountId}:role/tradai-${LOCAL.stage}-backtest-task`,
-      executionRoleArn: `arn:aws:iam::${LOCAL.accountId}:role/tradai-${LOCAL.stage}-backtest-execution`,
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '1024',
-      memory: '2048',
-    },
-    [],
-    false,
-  );
-  world.registerTaskDefinition(
-    DATA_COLLECTION_TASK,
-    {
-      containerDefinitions: [
-        {
-          name: 'data-collection',
-          image: `${LOCAL.accountId}.dkr.ecr.${LOCAL.region}.amazonaws.com/tradai/data-collection:1.4.2`,
-        },
-      ],
-    },
-    [],
-    false,
-  );
-  world.registerTaskDefinition(
-    TRADING_TASK_TEMPLATE,
-    {
-      containerDefinitions: [
-        {
-          name: 'strategy',
-          image: `${LOCAL.accountId}.dkr.ecr.${LOCAL.region}.amazonaws.com/tradai/strategies/placeholder:latest`,
-        },
-      ],
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '512',
-      memory: '1024',
-    },
-    [],
-    false,
-  );
+  for (const strategy of strategies) {
+    const key = `strategies/${strategy.name}/${strategy.version}/config.json`;
+    world.putObject(LOCAL_BUCKETS.strategies, key, JSON.stringify(strategy.config, null, 2), false);
+    world.putImage(
+      `tradai/strategies/${strategy.name.toLowerCase()}`,
+      strategy.version,
+      strategy.image_digest,
+    );
+  }
+  for (const { family, definition } of task_definitions)
+    world.registerTaskDefinition(family, definition, [], false);
   // The trading services the platform created; each runs an earlier revision of its strategy.
-  for (const environment of ['dry-run', 'live'] as const) {
+  for (const service of services) {
     const previous = world.registerTaskDefinition(
-      `tradai-${LOCAL.stage}-trading-${environment}-${SEEDED.strategy}`,
-      {
-        containerDefinitions: [
-          {
-            name: 'strategy',
-            image: `${LOCAL.accountId}.dkr.ecr.${LOCAL.region}.amazonaws.com/tradai/strategies/strategytestv3@sha256:${'0ld0'.repeat(16)}`,
-          },
-        ],
-      },
+      service.task_family,
+      { containerDefinitions: [{ name: 'strategy', image: service.image }] },
       [],
       false,
     );
-    const name = `tradai-${LOCAL.stage}-${environment}-${SEEDED.strategy.toLowerCase()}`;
-    world.services.set(name, {
-      name,
+    world.services.set(service.name, {
+      name: service.name,
       taskDefinition: previous.arn,
       desiredCount: 1,
       deployments: [
@@ -204,6 +178,6 @@ export const seedWorld = (): World => {
       ],
     });
   }
-  writeManifests(world, SEEDED.symbols, SEEDED.timeframe, SEEDED.coverage, false);
+  writeManifests(world, datasets.symbols, datasets.timeframe, datasets.coverage, false);
   return world;
 };
