@@ -50,17 +50,19 @@ const zipBytes = (file) => zipSync({ 'index.js': readFileSync(file) }, { level: 
 const initProbe = `const t0 = performance.now(); require(process.argv[1]); process.stdout.write(String(performance.now() - t0));`;
 
 /** Milliseconds to load the module in a fresh Node process (what a Lambda cold start pays for it). */
+/** What every bench process gets: a region, dummy keys, quiet Powertools; nothing from this shell. */
+const BENCH_ENV = {
+  PATH: process.env.PATH,
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'bench',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+};
+
 const measureInit = (file, fnName) => {
   const result = spawnSync(process.execPath, ['-e', initProbe, file], {
     encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'bench',
-      AWS_SECRET_ACCESS_KEY: 'bench',
-      AWS_LAMBDA_FUNCTION_NAME: fnName,
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-    },
+    env: { ...BENCH_ENV, AWS_LAMBDA_FUNCTION_NAME: fnName },
   });
   if (result.status !== 0) throw new Error(`init probe failed for ${file}:\n${result.stderr}`);
   return Number(result.stdout);
@@ -157,11 +159,7 @@ await bundle(path.join(root, 'bench/trigger-batch.ts'), triggerBundle, plainBuil
 const triggerRun = spawnSync(process.execPath, [triggerBundle], {
   encoding: 'utf8',
   env: {
-    PATH: process.env.PATH,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'bench',
-    AWS_SECRET_ACCESS_KEY: 'bench',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    ...BENCH_ENV,
     POWERTOOLS_METRICS_DISABLED: 'true',
     WORKFLOW_STATE_TABLE: 'tradai-bench-workflow-state',
     BACKTEST_STATE_MACHINE_NAME: 'tradai-bench-backtest',

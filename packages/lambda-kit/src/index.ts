@@ -67,6 +67,7 @@ export {
 export { createWorkflowHandler, type HandlerTools, METRICS_NAMESPACE } from './handler';
 export { type ManifestRead, readManifest } from './manifest-reader';
 export {
+  executionNameSchema,
   parseS3Uri,
   RUN_STATUSES,
   type RunArtifacts,
@@ -77,6 +78,7 @@ export {
   type WorkflowError,
   workflowErrorSchema,
   workflowSchema,
+  wrappedExecutionInputSchema,
 } from './run-artifacts';
 export { S3Prefix, s3Prefix, s3PrefixSchema, s3Uri } from './s3-keys';
 export { check, describeIssues, formatPath, parseOrThrow, type Schema } from './validation';

@@ -60,3 +60,19 @@ export const parseS3Uri = (uri: string, field: string): { bucket: string; key: s
   }
   return { bucket: match[1] as string, key: match[2] as string };
 };
+
+/** A Step Functions execution name as the workflows use them (run ids, request ids, `<run_id>-data-sync`). */
+export const executionNameSchema = z.string().check(
+  z.regex(/^[A-Za-z0-9_-]{1,80}$/, {
+    error: 'must be an execution name of 1-80 characters of A-Z a-z 0-9 _ -',
+  }),
+);
+
+/**
+ * The input of a workflow's first state: its raw execution input, wrapped by the machine so that any
+ * JSON value reaches the request schema, and `$$.Execution.Name`, the id of what it starts.
+ */
+export const wrappedExecutionInputSchema = z.strictObject({
+  request: z.unknown(),
+  execution_name: executionNameSchema,
+});

@@ -4,6 +4,7 @@ import {
   awsClientConfig,
   ConfigurationError,
   createWorkflowHandler,
+  executionNameSchema,
   readEnvironment,
   runIdSchema,
   strategyNameSchema,
@@ -44,9 +45,7 @@ export const notifyCompletionInput = z
     ),
     error: z.optional(workflowErrorSchema),
     /** A data sync's id (its execution name) and, for a nested sync, the backtest that asked for it. */
-    sync_id: z.optional(
-      z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, { error: 'must be an execution name' })),
-    ),
+    sync_id: z.optional(executionNameSchema),
     requested_by: z.optional(z.nullable(z.object({ workflow: workflowSchema, run_id: runIdSchema }))),
   })
   .check(

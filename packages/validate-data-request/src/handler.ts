@@ -7,19 +7,12 @@ import {
   parseOrThrow,
   readEnvironment,
   ValidationError,
+  wrappedExecutionInputSchema,
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
 
 /** The raw execution input, wrapped by the machine so that any JSON value reaches the schema. */
-export const validateDataRequestInput = z.strictObject({
-  request: z.unknown(),
-  /** `$$.Execution.Name`: the sync's id in notifications, dead letters and the task's StartedBy. */
-  execution_name: z.string().check(
-    z.regex(/^[A-Za-z0-9_-]{1,80}$/, {
-      error: 'must be an execution name of 1-80 characters of A-Z a-z 0-9 _ -',
-    }),
-  ),
-});
+export const validateDataRequestInput = wrappedExecutionInputSchema;
 
 const environment = z.object({
   DEFAULT_EXCHANGE: z._default(exchangeSchema, 'binance'),

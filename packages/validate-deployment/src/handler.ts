@@ -13,19 +13,13 @@ import {
   toWorkflowError,
   tradingServiceName,
   ValidationError,
+  wrappedExecutionInputSchema,
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
 
 const dynamodb = new DynamoDBClient(awsClientConfig);
 
-export const validateDeploymentInput = z.strictObject({
-  request: z.unknown(),
-  execution_name: z.string().check(
-    z.regex(/^[A-Za-z0-9_-]{1,80}$/, {
-      error: 'must be an execution name of 1-80 characters of A-Z a-z 0-9 _ -',
-    }),
-  ),
-});
+export const validateDeploymentInput = wrappedExecutionInputSchema;
 
 const environment = z.object({
   STAGE: z.string().check(z.regex(/^[a-z0-9-]{1,20}$/, { error: 'must be a stage name such as dev' })),

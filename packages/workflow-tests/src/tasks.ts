@@ -76,6 +76,26 @@ const s3Parts = (uri: string) => {
   return { bucket: match[1] as string, key: match[2] as string };
 };
 
+/** RunTask: the task definition must exist; the task gets an ARN and is recorded in the world. */
+const launch = (params: Params, world: World, capacity: string) => {
+  const definition = world.findTaskDefinition(String(params.TaskDefinition));
+  if (!definition) {
+    throw namedError(
+      'ECS.InvalidParameterException',
+      `TaskDefinition not found: ${String(params.TaskDefinition)}`,
+    );
+  }
+  const { region, accountId, stage } = world.settings;
+  const taskArn = `arn:aws:ecs:${region}:${accountId}:task/tradai-${stage}/${world.changes.length.toString(16).padStart(32, '0')}`;
+  world.changes.push({
+    kind: 'ecs:run',
+    taskArn,
+    taskDefinition: definition.arn,
+    capacityProvider: capacity,
+  });
+  return { definition, vars: env(params), taskArn };
+};
+
 /**
  * The strategy container, simulated against the world: it needs the task definition and the
  * config PrepareConfig wrote, runs for the scenario's duration, then writes freqtrade's result
@@ -88,20 +108,7 @@ const runStrategyContainer = (state: AslState, params: Params, ctx: TaskContext)
   const capacity =
     (params.CapacityProviderStrategy as { CapacityProvider: string }[] | undefined)?.[0]?.CapacityProvider ??
     'FARGATE';
-  const definition = world.findTaskDefinition(String(params.TaskDefinition));
-  if (!definition)
-    throw namedError(
-      'ECS.InvalidParameterException',
-      `TaskDefinition not found: ${String(params.TaskDefinition)}`,
-    );
-  const vars = env(params);
-  const taskArn = `arn:aws:ecs:${world.settings.region}:${world.settings.accountId}:task/tradai-${world.settings.stage}/${world.changes.length.toString(16).padStart(32, '0')}`;
-  world.changes.push({
-    kind: 'ecs:run',
-    taskArn,
-    taskDefinition: definition.arn,
-    capacityProvider: capacity,
-  });
+  const { definition, vars, taskArn } = launch(params, world, capacity);
 
   const image = definition.definition.containerDefinitions.find((c) => c.name === 'strategy')?.image ?? '';
   const startedAt = world.now;
@@ -242,20 +249,7 @@ const runDataCollection = (state: AslState, params: Params, ctx: TaskContext) =>
     ...ctx.dataCollection,
   };
   const { world } = ctx;
-  const definition = world.findTaskDefinition(String(params.TaskDefinition));
-  if (!definition)
-    throw namedError(
-      'ECS.InvalidParameterException',
-      `TaskDefinition not found: ${String(params.TaskDefinition)}`,
-    );
-  const vars = env(params);
-  const taskArn = `arn:aws:ecs:${world.settings.region}:${world.settings.accountId}:task/tradai-${world.settings.stage}/${world.changes.length.toString(16).padStart(32, '0')}`;
-  world.changes.push({
-    kind: 'ecs:run',
-    taskArn,
-    taskDefinition: definition.arn,
-    capacityProvider: 'FARGATE',
-  });
+  const { definition, vars, taskArn } = launch(params, world, 'FARGATE');
   const startedAt = world.now;
   const timeoutSeconds = Number(state.TimeoutSeconds ?? 99_999_999);
   if (behaviour.duration_minutes * 60 > timeoutSeconds) {
