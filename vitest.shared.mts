@@ -7,6 +7,9 @@ export default defineConfig({
     include: ['tests/**/*.test.ts'],
     setupFiles: [fileURLToPath(new URL('./vitest.setup.ts', import.meta.url))],
     restoreMocks: true,
+    // `npm test` runs every package's suite at once (turbo): on a 2-core machine a property test with
+    // 1,500 cases can take several seconds of wall time while doing well under one of CPU.
+    testTimeout: 30_000,
     unstubEnvs: true,
     env: {
       AWS_REGION: 'eu-west-1',
