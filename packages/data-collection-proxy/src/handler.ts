@@ -2,15 +2,13 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
   awsClientConfig,
-  bucketNameSchema,
   createWorkflowHandler,
+  datasetsEnvironment,
   exchangeSchema,
   isoDateSchema,
   isoDateToMillis,
   mapWithConcurrency,
   readEnvironment,
-  s3Prefix,
-  s3PrefixSchema,
   symbolListSchema,
   timeframeSchema,
 } from '@tradai/lambda-kit';
@@ -49,8 +47,7 @@ export const dataCollectionProxyInput = z.discriminatedUnion('operation', [check
 });
 
 const environment = z.object({
-  DATASET_BUCKET: bucketNameSchema,
-  DATASET_PREFIX: z._default(s3PrefixSchema, s3Prefix('datasets')),
+  ...datasetsEnvironment,
   DEFAULT_EXCHANGE: z._default(exchangeSchema, 'binance'),
   FRESHNESS_GRACE_SECONDS: z._default(
     z.coerce.number().check(z.int(), z.minimum(0), z.maximum(604_800)),

@@ -1,12 +1,13 @@
 import * as z from 'zod/mini';
 import {
+  bucketNameSchema,
   ccxtSymbolSchema,
   exchangeSchema,
   isoDateSchema,
   type Timeframe,
   timeframeSchema,
 } from './contracts';
-import type { S3Prefix } from './s3-keys';
+import { type S3Prefix, s3Prefix, s3PrefixSchema } from './s3-keys';
 
 /*
  * The dataset manifest (docs/contracts/dataset-manifest.md): one JSON object per
@@ -56,3 +57,9 @@ export const datasetManifestKey = (
   symbol: string,
   timeframe: Timeframe,
 ): string => prefix.key(exchange, symbolKeySegment(symbol), timeframe, 'manifest.json');
+
+/** Where the datasets live, for every function that reads manifests: spread into its environment schema. */
+export const datasetsEnvironment = {
+  DATASET_BUCKET: bucketNameSchema,
+  DATASET_PREFIX: z._default(s3PrefixSchema, s3Prefix('datasets')),
+};

@@ -41,6 +41,7 @@ export {
   type DatasetManifest,
   datasetManifestKey,
   datasetManifestSchema,
+  datasetsEnvironment,
   symbolKeySegment,
 } from './dataset-manifest';
 export {

@@ -2,17 +2,15 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
   awsClientConfig,
-  bucketNameSchema,
   createWorkflowHandler,
   datasetManifestKey,
+  datasetsEnvironment,
   exchangeSchema,
   isoDateSchema,
   isoDateToMillis,
   mapWithConcurrency,
   readEnvironment,
   readManifest,
-  s3Prefix,
-  s3PrefixSchema,
   symbolListSchema,
   timeframeSchema,
 } from '@tradai/lambda-kit';
@@ -42,8 +40,7 @@ export const validateDataQualityInput = z
 
 const ratio = z.coerce.number().check(z.minimum(0), z.maximum(1));
 const environment = z.object({
-  DATASET_BUCKET: bucketNameSchema,
-  DATASET_PREFIX: z._default(s3PrefixSchema, s3Prefix('datasets')),
+  ...datasetsEnvironment,
   MAX_GAP_RATIO: z._default(ratio, 0.005),
   MAX_DUPLICATE_RATIO: z._default(ratio, 0),
   MAX_OHLC_VIOLATIONS: z._default(z.coerce.number().check(z.int(), z.minimum(0)), 0),
