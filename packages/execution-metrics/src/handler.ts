@@ -3,6 +3,9 @@ import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from 
 import {
   awsClientConfig,
   createWorkflowHandler,
+  FAILURE_CLASS_METRIC,
+  type FailedStatus,
+  failureClassOf,
   METRICS_NAMESPACE,
   readEnvironment,
   toWorkflowError,
@@ -38,8 +41,52 @@ export const executionMetricsInput = z.looseObject({
     status: z.enum(STATUSES, { error: `must be one of ${STATUSES.join(', ')}` }),
     startDate: z.number().check(z.int(), z.positive()),
     stopDate: z.optional(z.nullable(z.number().check(z.int(), z.positive()))),
+    /** The error name a FAILED execution ended with (the Fail state's Error); null otherwise. */
+    error: z.optional(z.nullable(z.string().check(z.maxLength(256)))),
+    /** 0 for the first run, n after the n-th redrive: each redrive ends again. */
+    redriveCount: z.optional(z.nullable(z.number().check(z.int(), z.nonnegative()))),
   }),
 });
+
+export type StatusChange = z.output<typeof executionMetricsInput>['detail'];
+
+export interface LifecycleMetric {
+  name: string;
+  unit: 'Count' | 'Seconds';
+  value: number;
+}
+
+/**
+ * The metrics one status change emits, all with the one dimension `WorkflowType`. A failed end
+ * counts as `ExecutionFailed` and, by its class, as `BusinessFailure`, `InfrastructureFailure` or
+ * `ExecutionAborted`: only infrastructure failures page (docs/decisions/0023).
+ */
+export const lifecycleMetrics = (detail: StatusChange): LifecycleMetric[] => {
+  if (detail.status === 'RUNNING') return [{ name: 'ExecutionStarted', unit: 'Count', value: 1 }];
+  const metrics: LifecycleMetric[] =
+    detail.status === 'SUCCEEDED'
+      ? [{ name: 'ExecutionSucceeded', unit: 'Count', value: 1 }]
+      : [
+          { name: 'ExecutionFailed', unit: 'Count', value: 1 },
+          {
+            name: FAILURE_CLASS_METRIC[failureClassOf(detail.status as FailedStatus, detail.error)],
+            unit: 'Count',
+            value: 1,
+          },
+        ];
+  if (detail.stopDate) {
+    metrics.push({
+      name: 'ExecutionDuration',
+      unit: 'Seconds',
+      value: Math.round((detail.stopDate - detail.startDate) / 1000),
+    });
+  }
+  return metrics;
+};
+
+/** One end of one run of an execution: a redriven execution ends again, and counts again. */
+export const statusEventKey = (detail: StatusChange): string =>
+  `${detail.executionArn}#${detail.status}#${detail.redriveCount ?? 0}`;
 
 const environment = z.object({
   METRIC_EVENTS_TABLE: z
@@ -79,7 +126,7 @@ export const { handler, logger, metrics } = createWorkflowHandler({
     const workflowType = workflowTypeOf(detail.stateMachineArn, env.STATE_MACHINE_PREFIX);
     if (!workflowType) return { emitted: false, reason: `not a TradAI machine: ${detail.stateMachineArn}` };
 
-    const key = `${detail.executionArn}#${detail.status}`;
+    const key = statusEventKey(detail);
     try {
       await dynamodb.send(
         new PutItemCommand({
@@ -104,23 +151,12 @@ export const { handler, logger, metrics } = createWorkflowHandler({
 
     executionMetrics.addDimension('WorkflowType', workflowType);
     executionMetrics.addMetadata('execution_arn', detail.executionArn);
-    if (detail.status === 'RUNNING') {
-      executionMetrics.addMetric('ExecutionStarted', MetricUnit.Count, 1);
-    } else {
-      if (detail.status === 'SUCCEEDED') {
-        executionMetrics.addMetric('ExecutionSucceeded', MetricUnit.Count, 1);
-      } else {
-        // TIMED_OUT and ABORTED count as failed; the metadata says which.
-        executionMetrics.addMetric('ExecutionFailed', MetricUnit.Count, 1);
-        executionMetrics.addMetadata('execution_status', detail.status);
-      }
-      if (detail.stopDate) {
-        executionMetrics.addMetric(
-          'ExecutionDuration',
-          MetricUnit.Seconds,
-          Math.round((detail.stopDate - detail.startDate) / 1000),
-        );
-      }
+    if (detail.status !== 'RUNNING' && detail.status !== 'SUCCEEDED') {
+      executionMetrics.addMetadata('execution_status', detail.status);
+      executionMetrics.addMetadata('error_name', detail.error ?? '');
+    }
+    for (const metric of lifecycleMetrics(detail)) {
+      executionMetrics.addMetric(metric.name, MetricUnit[metric.unit], metric.value);
     }
     executionMetrics.publishStoredMetrics();
     tools.metrics.addMetric('StatusEventsProcessed', MetricUnit.Count, 1);

@@ -3,5 +3,9 @@ export {
   executionMetrics,
   executionMetricsInput,
   handler,
+  type LifecycleMetric,
+  lifecycleMetrics,
+  type StatusChange,
+  statusEventKey,
   workflowTypeOf,
 } from './handler';

@@ -106,8 +106,8 @@ export const ErrorNames = {
   backtestResult: 'BacktestResultError',
 } as const;
 
-/** Business errors fail fast: no Retry may list them. */
-export const BUSINESS_ERRORS: readonly string[] = [
+/** Errors that can never succeed on a retry: no Retry may list them (which of them page: failure-classes.ts). */
+export const FAIL_FAST_ERRORS: readonly string[] = [
   ErrorNames.validation,
   ErrorNames.dataStale,
   ErrorNames.configuration,

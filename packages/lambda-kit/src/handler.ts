@@ -5,7 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { BUSINESS_ERRORS } from './errors';
+import { FAIL_FAST_ERRORS } from './errors';
 import { parseOrThrow, type Schema } from './validation';
 
 /** Every workflow Lambda publishes its metrics here (the spec's CloudWatch table). */
@@ -36,7 +36,7 @@ const recordFailures = (logger: Logger, metrics: Metrics): MiddlewareObj => ({
     const name = error?.name ?? 'UnknownError';
     metrics.addMetric('FailedInvocations', MetricUnit.Count, 1);
     metrics.addMetadata('error_name', name);
-    if (BUSINESS_ERRORS.includes(name)) {
+    if (FAIL_FAST_ERRORS.includes(name)) {
       logger.warn('Invocation rejected', { error });
     } else {
       logger.error('Invocation failed', { error });

@@ -53,11 +53,11 @@ export {
 } from './deploy';
 export {
   BacktestResultError,
-  BUSINESS_ERRORS,
   ConfigurationError,
   DataStaleError,
   DeploymentRefusedError,
   ErrorNames,
+  FAIL_FAST_ERRORS,
   type FieldIssue,
   RETRYABLE_LAMBDA_ERRORS,
   RolloutFailedError,
@@ -65,6 +65,13 @@ export {
   TransientAwsError,
   ValidationError,
 } from './errors';
+export {
+  BUSINESS_FAILURES,
+  FAILURE_CLASS_METRIC,
+  type FailedStatus,
+  type FailureClass,
+  failureClassOf,
+} from './failure-classes';
 export { createWorkflowHandler, type HandlerTools, METRICS_NAMESPACE } from './handler';
 export { type ManifestRead, readManifest } from './manifest-reader';
 export {

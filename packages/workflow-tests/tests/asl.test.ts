@@ -1,4 +1,4 @@
-import { BUSINESS_ERRORS, RETRYABLE_LAMBDA_ERRORS } from '@tradai/lambda-kit';
+import { FAIL_FAST_ERRORS, RETRYABLE_LAMBDA_ERRORS } from '@tradai/lambda-kit';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import {
@@ -59,7 +59,7 @@ describe.each(MACHINES)('%s.asl.json', (machine) => {
       (state.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals),
     );
     expect(
-      retried.filter((error) => [...BUSINESS_ERRORS, 'States.ALL', 'States.TaskFailed'].includes(error)),
+      retried.filter((error) => [...FAIL_FAST_ERRORS, 'States.ALL', 'States.TaskFailed'].includes(error)),
     ).toEqual([]);
   });
 

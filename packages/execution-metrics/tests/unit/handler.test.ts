@@ -10,6 +10,7 @@ const event = (
   status: string,
   machine = 'tradai-dev-backtest',
   stopDate: number | null = 1_736_070_120_000,
+  extra: Record<string, unknown> = {},
 ) => ({
   version: '0',
   id: `event-${status}`,
@@ -23,6 +24,7 @@ const event = (
     status,
     startDate: 1_736_067_600_000,
     stopDate: status === 'RUNNING' ? null : stopDate,
+    ...extra,
   },
 });
 
@@ -61,9 +63,9 @@ describe('execution-metrics', () => {
   it.each([
     ['RUNNING', { ExecutionStarted: 1 }, undefined],
     ['SUCCEEDED', { ExecutionSucceeded: 1, ExecutionDuration: 2520 }, undefined],
-    ['FAILED', { ExecutionFailed: 1, ExecutionDuration: 2520 }, 'FAILED'],
-    ['TIMED_OUT', { ExecutionFailed: 1, ExecutionDuration: 2520 }, 'TIMED_OUT'],
-    ['ABORTED', { ExecutionFailed: 1, ExecutionDuration: 2520 }, 'ABORTED'],
+    ['FAILED', { ExecutionFailed: 1, InfrastructureFailure: 1, ExecutionDuration: 2520 }, 'FAILED'],
+    ['TIMED_OUT', { ExecutionFailed: 1, InfrastructureFailure: 1, ExecutionDuration: 2520 }, 'TIMED_OUT'],
+    ['ABORTED', { ExecutionFailed: 1, ExecutionAborted: 1, ExecutionDuration: 2520 }, 'ABORTED'],
   ])(
     'emits the %s metrics in TradAI/StepFunctions with WorkflowType as the only dimension',
     async (status, values, said) => {
@@ -88,6 +90,61 @@ describe('execution-metrics', () => {
       expect(record.execution_status).toBe(said);
     },
   );
+
+  it.each([
+    ['ValidationError', 'BusinessFailure'],
+    ['DataStaleError', 'BusinessFailure'],
+    ['DuplicateRunError', 'BusinessFailure'],
+    ['DeploymentRefusedError', 'BusinessFailure'],
+    ['BacktestTaskFailedError', 'InfrastructureFailure'],
+    ['States.TaskFailed', 'InfrastructureFailure'],
+    ['ConfigurationError', 'InfrastructureFailure'],
+    [null, 'InfrastructureFailure'],
+  ])('classes a FAILED execution whose error is %s as %s', async (error, metric) => {
+    // Prepare
+    const { invoke, emf } = await load();
+
+    // Act
+    await invoke(event('FAILED', 'tradai-dev-backtest', 1_736_070_120_000, { error }));
+
+    // Assess
+    const [record] = emf();
+    const names = record._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name);
+    expect(names).toEqual(['ExecutionFailed', metric, 'ExecutionDuration']);
+    expect(record.error_name).toBe(error ?? '');
+  });
+
+  it('counts the failure of a redriven execution again, once per redrive', async () => {
+    // Prepare: DynamoDB remembers the claims
+    const claimed = new Set<string>();
+    dynamodbMock.on(PutItemCommand).callsFake(async ({ Item }) => {
+      const key = String(Item?.event_key?.S);
+      if (claimed.has(key))
+        throw new ConditionalCheckFailedException({
+          message: 'The conditional request failed',
+          $metadata: {},
+        });
+      claimed.add(key);
+      return {};
+    });
+    const { invoke, emf } = await load();
+
+    // Act
+    const first = await invoke(
+      event('FAILED', 'tradai-dev-backtest', 1_736_070_120_000, { redriveCount: 0 }),
+    );
+    const redriven = await invoke(
+      event('FAILED', 'tradai-dev-backtest', 1_736_070_120_000, { redriveCount: 1 }),
+    );
+    const again = await invoke(
+      event('FAILED', 'tradai-dev-backtest', 1_736_070_120_000, { redriveCount: 1 }),
+    );
+
+    // Assess
+    expect([first, redriven, again].map((r) => r.emitted)).toEqual([true, true, false]);
+    expect(emf().map((record) => record.ExecutionFailed)).toEqual([1, 1]);
+    expect([...claimed]).toEqual([`${EXECUTION}#FAILED#0`, `${EXECUTION}#FAILED#1`]);
+  });
 
   it.each([
     ['tradai-dev-backtest-simplified', 'backtest'],
@@ -129,7 +186,7 @@ describe('execution-metrics', () => {
     expect(dynamodbMock).toReceiveCommandWith(PutItemCommand, {
       TableName: 'tradai-dev-execution-metric-events',
       ConditionExpression: 'attribute_not_exists(event_key)',
-      Item: expect.objectContaining({ event_key: { S: `${EXECUTION}#FAILED` } }),
+      Item: expect.objectContaining({ event_key: { S: `${EXECUTION}#FAILED#0` } }),
     });
   });
 

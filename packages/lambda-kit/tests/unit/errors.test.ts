@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  BUSINESS_ERRORS,
   ConfigurationError,
   DataStaleError,
   ErrorNames,
+  FAIL_FAST_ERRORS,
   RETRYABLE_LAMBDA_ERRORS,
   TransientAwsError,
   ValidationError,
@@ -33,7 +33,7 @@ describe('domain errors', () => {
 
   it('never lists a business error as retryable', () => {
     // Assess
-    expect(BUSINESS_ERRORS.filter((name) => RETRYABLE_LAMBDA_ERRORS.includes(name))).toEqual([]);
+    expect(FAIL_FAST_ERRORS.filter((name) => RETRYABLE_LAMBDA_ERRORS.includes(name))).toEqual([]);
     expect(RETRYABLE_LAMBDA_ERRORS).toContain(ErrorNames.transientAws);
   });
 });
