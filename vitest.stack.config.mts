@@ -5,6 +5,7 @@ export default defineConfig({
   test: {
     include: ['tests/stack/**/*.test.ts'],
     setupFiles: ['./vitest.setup.ts'],
+    globalSetup: ['./tests/stack/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

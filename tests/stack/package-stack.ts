@@ -34,11 +34,16 @@ export interface PackagedStack {
   functions: Record<string, { name: string; handler: string }>;
 }
 
-/** Runs `sls package --stage dev` into a fresh folder and reads what it produced. */
-export const packageStack = (): PackagedStack => {
+/** Runs `sls package --stage dev` into a fresh folder (once per test run: global-setup.ts). */
+export const packageInto = (): string => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tradai-stack-'));
   const result = runSls(['package', '--stage', 'dev', '--package', dir]);
   if (result.status !== 0) throw new Error(`sls package failed:\n${result.stdout}\n${result.stderr}`);
+  return dir;
+};
+
+/** What `sls package` produced in `dir`. */
+export const readPackaged = (dir: string): PackagedStack => {
   const read = (file: string) => JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
   return {
     dir,

@@ -16,9 +16,9 @@ import { validateDataQualityInput } from '@tradai/validate-data-quality';
 import { validateDataRequestInput } from '@tradai/validate-data-request';
 import { validateDeploymentInput } from '@tradai/validate-deployment';
 import { validateStrategyInput } from '@tradai/validate-strategy';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { readAsl } from '../../packages/workflow-tests/src/machines';
-import { type PackagedStack, packageStack, repoRoot } from './package-stack';
+import { type PackagedStack, readPackaged, repoRoot } from './package-stack';
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown };
 
@@ -87,7 +87,7 @@ const allStatements = (): Statement[] => [
 ];
 
 beforeAll(() => {
-  stack = packageStack();
+  stack = readPackaged(inject('packagedDir'));
 });
 
 describe('the packaged stack (sls package, no AWS credentials)', () => {
@@ -491,15 +491,19 @@ describe('operations: the SQS trigger, execution metrics, alarms', () => {
   });
 
   it.each([
-    [
-      'BacktestFailuresHighAlarm',
+    ...([
+      'BacktestInfrastructureFailuresAlarm',
+      'DataSyncInfrastructureFailuresAlarm',
+      'DeployInfrastructureFailuresAlarm',
+    ].map((id) => [
+      id,
       'TradAI/StepFunctions',
-      'ExecutionFailed',
+      'InfrastructureFailure',
       'Sum',
-      3600,
-      5,
+      300,
+      1,
       'GreaterThanOrEqualToThreshold',
-    ],
+    ]) as [string, string, string, string, number, number, string][]),
     [
       'BacktestDurationLongAlarm',
       'TradAI/StepFunctions',
@@ -556,16 +560,28 @@ describe('operations: the SQS trigger, execution metrics, alarms', () => {
     expect(watched.sort()).toEqual(queues.sort());
   });
 
-  it.each(MACHINE_IDS)('alarms on failed, timed-out and throttled executions of %s', (machineId) => {
-    const alarms = resourcesOfType('AWS::CloudWatch::Alarm')
-      .filter(([id]) => id.startsWith(`${machineId}Execution`))
-      .map(([, alarm]) => [alarm.Properties?.MetricName, alarm.Properties?.AlarmActions]);
-    expect(alarms.sort()).toEqual(
-      [
-        ['ExecutionThrottled', [{ Ref: 'AlertsTopic' }]],
-        ['ExecutionsFailed', [{ Ref: 'AlertsTopic' }]],
-        ['ExecutionsTimedOut', [{ Ref: 'AlertsTopic' }]],
-      ].sort(),
-    );
+  it("shows the spec's backtest-failures-high (business failures) without paging anyone", () => {
+    expect(resource('BacktestFailuresHighAlarm').Properties).toMatchObject({
+      MetricName: 'BusinessFailure',
+      Dimensions: [{ Name: 'WorkflowType', Value: 'backtest' }],
+      Threshold: 5,
+      Period: 3600,
+    });
+    expect(resource('BacktestFailuresHighAlarm').Properties).not.toHaveProperty('AlarmActions');
   });
+
+  it.each(MACHINE_IDS)(
+    'alarms on timed-out and throttled executions of %s, not on every failure',
+    (machineId) => {
+      const alarms = resourcesOfType('AWS::CloudWatch::Alarm')
+        .filter(([id]) => id.startsWith(`${machineId}Execution`))
+        .map(([, alarm]) => [alarm.Properties?.MetricName, alarm.Properties?.AlarmActions]);
+      expect(alarms.sort()).toEqual(
+        [
+          ['ExecutionThrottled', [{ Ref: 'AlertsTopic' }]],
+          ['ExecutionsTimedOut', [{ Ref: 'AlertsTopic' }]],
+        ].sort(),
+      );
+    },
+  );
 });
