@@ -1,11 +1,12 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   awsClientConfig,
   createWorkflowHandler,
   FAILURE_CLASS_METRIC,
   type FailedStatus,
   failureClassOf,
+  isAwsErrorNamed,
   METRICS_NAMESPACE,
   readEnvironment,
   toWorkflowError,
@@ -139,10 +140,7 @@ export const { handler, logger, metrics } = createWorkflowHandler({
         }),
       );
     } catch (error) {
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        (error as Error).name === 'ConditionalCheckFailedException'
-      ) {
+      if (isAwsErrorNamed(error, 'ConditionalCheckFailedException')) {
         tools.logger.info('Duplicate status event ignored', { key });
         return { emitted: false, reason: 'duplicate' };
       }

@@ -28,6 +28,10 @@ export const isTransientAwsError = (error: unknown): boolean => {
   return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError);
 };
 
+/** The SDK's class or, across bundled copies of it, the same name: `ConditionalCheckFailedException`. */
+export const isAwsErrorNamed = (error: unknown, name: string): boolean =>
+  typeof error === 'object' && error !== null && (error as { name?: unknown }).name === name;
+
 export const isAccessDeniedError = (error: unknown): boolean =>
   isErrorLike(error) && (ACCESS_DENIED_NAMES.has(error.name) || httpStatusOf(error) === 403);
 

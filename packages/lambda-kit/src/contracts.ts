@@ -111,6 +111,32 @@ export const isoDateSchema = z.string().check(
   }),
 );
 
+/** The longest range one run or sync may cover: five years. */
+export const MAX_SYNC_DAYS = 1_827;
+/** And at most this many candles per symbol (one million 1m candles is about 694 days). */
+export const MAX_SYNC_CANDLES_PER_SYMBOL = 1_000_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * The one rule for a date range, at the first state of every machine: a backtest's range is what
+ * its nested data sync would fetch, so both refuse the same ranges, at once, by name.
+ * `now` is the validation's: no candle exists after it.
+ */
+export const dateRangeIssue = (
+  range: { start_date: string; end_date: string; timeframe: Timeframe },
+  now = Date.now(),
+): string | undefined => {
+  const start = isoDateToMillis(range.start_date);
+  const end = isoDateToMillis(range.end_date);
+  if (start >= end) return 'must be after start_date';
+  if (end > now) return 'must not be in the future';
+  if (end - start > MAX_SYNC_DAYS * DAY_MS) return `must be at most ${MAX_SYNC_DAYS} days after start_date`;
+  if ((end - start) / 1000 / TIMEFRAME_SECONDS[range.timeframe] > MAX_SYNC_CANDLES_PER_SYMBOL) {
+    return `must span at most ${MAX_SYNC_CANDLES_PER_SYMBOL} ${range.timeframe} candles per symbol`;
+  }
+  return undefined;
+};
+
 /** freqtrade's `--timerange` form of a date range: `20240101-20240601`. */
 export const toFreqtradeTimerange = (start: string, end: string): string => {
   const day = (value: string) =>
@@ -120,12 +146,99 @@ export const toFreqtradeTimerange = (start: string, end: string): string => {
 
 const MAX_OVERRIDES_BYTES = 16_384;
 
-/** Free-form freqtrade config overrides, bounded so a request cannot bloat the execution state. */
-export const configOverridesSchema = z.record(z.string(), z.unknown()).check(
-  z.refine((value) => JSON.stringify(value).length <= MAX_OVERRIDES_BYTES, {
-    error: `must serialise to at most ${MAX_OVERRIDES_BYTES} bytes`,
-  }),
-);
+const positive = z.number({ error: 'must be a number' }).check(z.positive({ error: 'must be above 0' }));
+const ratio = (max: number) =>
+  z
+    .number({ error: 'must be a number' })
+    .check(z.gte(0, { error: 'must be at least 0' }), z.lte(max, { error: `must be at most ${max}` }));
+const flag = z.boolean({ error: 'must be true or false' });
+const scalar = z.union([z.string().check(z.maxLength(256)), z.number(), z.boolean()], {
+  error: 'must be a string, number or boolean',
+});
+
+/**
+ * The freqtrade backtest settings a run may override (docs/contracts/backtest-request.md). Anything
+ * else, such as `exchange`, `datadir`, `add_config_files`, `export` or `api_server`, would change
+ * what was validated, where data comes from or what the container exposes: a ValidationError.
+ * Pairs, timeframe and timerange come from the request's own fields.
+ */
+export const configOverridesSchema = z
+  .partial(
+    z.strictObject(
+      {
+        stake_amount: z.union([positive, z.literal('unlimited')], {
+          error: 'must be a positive number or "unlimited"',
+        }),
+        dry_run_wallet: positive,
+        tradable_balance_ratio: ratio(1),
+        max_open_trades: z
+          .number({ error: 'must be a whole number' })
+          .check(
+            z.int({ error: 'must be a whole number' }),
+            z.gte(-1, { error: 'must be -1 (unlimited) or more' }),
+            z.lte(1_000, { error: 'must be at most 1000' }),
+          ),
+        minimal_roi: z
+          .record(
+            z.string().check(z.regex(/^\d{1,6}$/, { error: 'must be minutes, such as "0" or "60"' })),
+            z.number({ error: 'must be a number' }),
+          )
+          .check(z.maxSize(50, { error: 'must have at most 50 steps' })),
+        stoploss: z
+          .number({ error: 'must be a number' })
+          .check(z.gte(-1, { error: 'must be at least -1' }), z.lt(0, { error: 'must be below 0' })),
+        trailing_stop: flag,
+        trailing_stop_positive: ratio(1),
+        trailing_stop_positive_offset: ratio(1),
+        trailing_only_offset_is_reached: flag,
+        use_exit_signal: flag,
+        exit_profit_only: flag,
+        exit_profit_offset: ratio(1),
+        ignore_roi_if_entry_signal: flag,
+        position_adjustment_enable: flag,
+        max_entry_position_adjustment: z
+          .number({ error: 'must be a whole number' })
+          .check(
+            z.int({ error: 'must be a whole number' }),
+            z.gte(-1, { error: 'must be -1 (unlimited) or more' }),
+          ),
+        fee: ratio(0.1),
+        timeframe_detail: z.enum(Object.keys(TIMEFRAME_SECONDS) as [Timeframe, ...Timeframe[]], {
+          error: 'must be a timeframe such as 5m',
+        }),
+        enable_protections: flag,
+        /** The strategy's own parameters (freqtrade's buy/sell/protection spaces), flat values only. */
+        strategy_parameters: z.partialRecord(
+          z.enum(['buy', 'sell', 'protection', 'roi', 'stoploss', 'trailing'], {
+            error: 'must be one of buy, sell, protection, roi, stoploss, trailing',
+          }),
+          z.record(
+            z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { error: 'must be a parameter name' })),
+            scalar,
+          ),
+        ),
+        /** TradAI's request envelope for the spec's test input: only its dates. */
+        backtester: z.strictObject(
+          { START_DATE: z.optional(z.unknown()), END_DATE: z.optional(z.unknown()) },
+          { error: 'may hold only START_DATE and END_DATE' },
+        ),
+      },
+      {
+        error: (issue) =>
+          issue.code === 'unrecognized_keys'
+            ? 'is not a setting a run may override (docs/contracts/backtest-request.md)'
+            : 'must be an object of freqtrade settings',
+      },
+    ),
+  )
+  .check(
+    z.refine((value) => JSON.stringify(value).length <= MAX_OVERRIDES_BYTES, {
+      error: `must serialise to at most ${MAX_OVERRIDES_BYTES} bytes`,
+    }),
+  );
+
+/** The keys `config_overrides` accepts. */
+export const OVERRIDABLE_SETTINGS = Object.keys(configOverridesSchema.def.shape);
 
 const nestedDatesSchema = z.object({
   backtester: z.optional(
@@ -198,13 +311,9 @@ export const backtestRequestSchema = z.pipe(
     const start_date = resolve('start_date');
     const end_date = resolve('end_date');
     if (start_date === undefined || end_date === undefined) return z.NEVER;
-    if (isoDateToMillis(start_date) >= isoDateToMillis(end_date)) {
-      ctx.issues.push({
-        code: 'custom',
-        input: end_date,
-        path: ['end_date'],
-        message: 'must be after start_date',
-      });
+    const rangeIssue = dateRangeIssue({ start_date, end_date, timeframe: request.timeframe });
+    if (rangeIssue) {
+      ctx.issues.push({ code: 'custom', input: end_date, path: ['end_date'], message: rangeIssue });
       return z.NEVER;
     }
     return { ...request, start_date, end_date };

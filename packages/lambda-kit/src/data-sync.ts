@@ -1,33 +1,58 @@
 import * as z from 'zod/mini';
 import {
+  dateRangeIssue,
   exchangeSchema,
   isoDateSchema,
-  isoDateToMillis,
+  MAX_SYNC_CANDLES_PER_SYMBOL,
+  MAX_SYNC_DAYS,
   runIdSchema,
   symbolListSchema,
-  TIMEFRAME_SECONDS,
   timeframeSchema,
 } from './contracts';
 import { workflowSchema } from './run-artifacts';
 
-/** The longest range one sync may fetch: five years. */
-export const MAX_SYNC_DAYS = 1_827;
-/** And at most this many candles per symbol (one million 1m candles is about 694 days). */
-export const MAX_SYNC_CANDLES_PER_SYMBOL = 1_000_000;
+export { MAX_SYNC_CANDLES_PER_SYMBOL, MAX_SYNC_DAYS };
 
-const DAY_MS = 86_400_000;
+/** The backtest's nested sync of run X is the execution `X-data-sync`: that namespace is reserved. */
+export const NESTED_SYNC_SUFFIX = '-data-sync';
+
+const rangeRule = z.superRefine(
+  (r: { start_date: string; end_date: string; timeframe: z.output<typeof timeframeSchema> }, ctx) => {
+    const issue = dateRangeIssue(r);
+    if (issue) ctx.addIssue({ code: 'custom', input: r.end_date, path: ['end_date'], message: issue });
+  },
+);
+
+const syncFields = {
+  symbols: symbolListSchema,
+  timeframe: timeframeSchema,
+  start_date: isoDateSchema,
+  end_date: isoDateSchema,
+  exchange: z.optional(exchangeSchema),
+};
 
 /**
- * A market-data sync request (POST /workflows/data-sync body, data-sync execution input, and the
- * nested input the backtest workflow sends). Ranges are half-open [start_date, end_date).
+ * POST /workflows/data-sync: what a caller may send, and nothing else. `request_id` names the
+ * execution, so a retry cannot start twice; it may not take a backtest's nested-sync name.
+ */
+export const dataSyncApiRequestSchema = z
+  .strictObject({
+    ...syncFields,
+    request_id: runIdSchema.check(
+      z.refine((id) => !id.endsWith(NESTED_SYNC_SUFFIX), {
+        error: `must not end in ${NESTED_SYNC_SUFFIX} (reserved for the syncs backtests start)`,
+      }),
+    ),
+  })
+  .check(rangeRule);
+
+/**
+ * A market-data sync request as the data-sync machine receives it: an API request, or the nested
+ * input the backtest workflow sends. Ranges are half-open [start_date, end_date).
  */
 export const dataSyncRequestSchema = z
   .strictObject({
-    symbols: symbolListSchema,
-    timeframe: timeframeSchema,
-    start_date: isoDateSchema,
-    end_date: isoDateSchema,
-    exchange: z.optional(exchangeSchema),
+    ...syncFields,
     /** The caller's idempotency key: the execution name of an API-started sync. */
     request_id: z.optional(runIdSchema),
     /** Set when another workflow (a backtest with auto_sync) asked for the sync. */
@@ -35,28 +60,6 @@ export const dataSyncRequestSchema = z
     /** Step Functions adds it to a nested execution's input. */
     AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: z.optional(z.string().check(z.maxLength(2_048))),
   })
-  .check(
-    z.refine((r) => isoDateToMillis(r.start_date) < isoDateToMillis(r.end_date), {
-      path: ['end_date'],
-      error: 'must be after start_date',
-    }),
-    // "now" is the validation's: a sync cannot fetch candles that do not exist yet.
-    z.refine((r) => isoDateToMillis(r.end_date) <= Date.now(), {
-      path: ['end_date'],
-      error: 'must not be in the future',
-    }),
-    z.refine((r) => isoDateToMillis(r.end_date) - isoDateToMillis(r.start_date) <= MAX_SYNC_DAYS * DAY_MS, {
-      path: ['end_date'],
-      error: `must be at most ${MAX_SYNC_DAYS} days after start_date`,
-    }),
-    z.refine(
-      (r) =>
-        (isoDateToMillis(r.end_date) - isoDateToMillis(r.start_date)) /
-          1000 /
-          (TIMEFRAME_SECONDS[r.timeframe] ?? 1) <=
-        MAX_SYNC_CANDLES_PER_SYMBOL,
-      { path: ['end_date'], error: `must span at most ${MAX_SYNC_CANDLES_PER_SYMBOL} candles per symbol` },
-    ),
-  );
+  .check(rangeRule);
 
 export type DataSyncRequest = z.output<typeof dataSyncRequestSchema>;

@@ -2,6 +2,7 @@ export {
   awsClientConfig,
   httpStatusOf,
   isAccessDeniedError,
+  isAwsErrorNamed,
   isTransientAwsError,
   toWorkflowError,
 } from './aws-errors';
@@ -15,12 +16,14 @@ export {
   bucketNameSchema,
   ccxtSymbolSchema,
   configOverridesSchema,
+  dateRangeIssue,
   exchangeSchema,
   experimentNameSchema,
   imageDigestUriSchema,
   isoDateSchema,
   isoDateToMillis,
   MAX_SYMBOLS_PER_REQUEST,
+  OVERRIDABLE_SETTINGS,
   runIdSchema,
   strategyNameSchema,
   strategyVersionSchema,
@@ -32,9 +35,11 @@ export {
 } from './contracts';
 export {
   type DataSyncRequest,
+  dataSyncApiRequestSchema,
   dataSyncRequestSchema,
   MAX_SYNC_CANDLES_PER_SYMBOL,
   MAX_SYNC_DAYS,
+  NESTED_SYNC_SUFFIX,
 } from './data-sync';
 export {
   DATASET_MANIFEST_VERSION,
@@ -89,4 +94,12 @@ export {
   wrappedExecutionInputSchema,
 } from './run-artifacts';
 export { S3Prefix, s3Prefix, s3PrefixSchema, s3Uri } from './s3-keys';
-export { check, describeIssues, formatPath, parseOrThrow, type Schema } from './validation';
+export {
+  canonicalJson,
+  check,
+  describeIssues,
+  formatPath,
+  MAX_INPUT_DEPTH,
+  parseOrThrow,
+  type Schema,
+} from './validation';

@@ -17,8 +17,16 @@ export const formatPath = (path: readonly PropertyKey[]): string => {
   return out === '' ? '(input)' : out;
 };
 
+/** An unknown key is named as a field of its own, so the message says which key to drop. */
 const fieldIssues = (issues: readonly z.core.$ZodIssue[]): FieldIssue[] =>
-  issues.map((issue) => ({ field: formatPath(issue.path), message: issue.message }));
+  issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({
+          field: formatPath([...issue.path, key]),
+          message: issue.message.startsWith('Unrecognized key') ? 'is not allowed' : issue.message,
+        }))
+      : [{ field: formatPath(issue.path), message: issue.message }],
+  );
 
 export const describeIssues = (issues: readonly FieldIssue[]): string => {
   const listed = issues
@@ -29,11 +37,37 @@ export const describeIssues = (issues: readonly FieldIssue[]): string => {
   return `${listed}${more}`;
 };
 
+/** Deeper input is refused before any schema walks it: thousands of levels overflow the stack. */
+export const MAX_INPUT_DEPTH = 32;
+
+/** The path to the first value nested deeper than `limit`, found without recursion; or undefined. */
+const pathTooDeep = (value: unknown, limit: number): PropertyKey[] | undefined => {
+  const pending: [unknown, PropertyKey[]][] = [[value, []]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [current, path] = next;
+    if (typeof current !== 'object' || current === null) continue;
+    if (path.length >= limit) return path;
+    const isList = Array.isArray(current);
+    for (const [key, child] of Object.entries(current))
+      pending.push([child, [...path, isList ? Number(key) : key]]);
+  }
+  return undefined;
+};
+
 /** Parses `value` with `schema`, or returns the field issues. */
 export const check = <S extends Schema>(
   schema: S,
   value: unknown,
 ): { ok: true; data: z.output<S> } | { ok: false; issues: FieldIssue[] } => {
+  const deep = pathTooDeep(value, MAX_INPUT_DEPTH);
+  if (deep) {
+    return {
+      ok: false,
+      issues: [
+        { field: formatPath(deep.slice(0, 3)), message: `must nest at most ${MAX_INPUT_DEPTH} levels` },
+      ],
+    };
+  }
   const result = z.safeParse(schema, value);
   return result.success
     ? { ok: true, data: result.data }
@@ -46,3 +80,11 @@ export const parseOrThrow = <S extends Schema>(schema: S, value: unknown, subjec
   if (result.ok) return result.data;
   throw new ValidationError(`Invalid ${subject}: ${describeIssues(result.issues)}`, result.issues);
 };
+
+/** JSON with sorted keys: the same request sent twice compares equal whatever its key order. */
+export const canonicalJson = (value: unknown): string =>
+  JSON.stringify(value, (_, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );

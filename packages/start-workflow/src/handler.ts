@@ -1,17 +1,14 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import {
-  DescribeExecutionCommand,
-  ExecutionAlreadyExists,
-  SFNClient,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   awsClientConfig,
+  canonicalJson,
   check,
   createWorkflowHandler,
-  dataSyncRequestSchema,
+  dataSyncApiRequestSchema,
   deployRequestSchema,
   type FieldIssue,
+  isAwsErrorNamed,
   readEnvironment,
   type Schema,
   toWorkflowError,
@@ -35,23 +32,11 @@ const environment = z.object({
   DEPLOY_STATE_MACHINE_NAME: machineName,
 });
 
-/** API callers must name their request: it becomes the execution name, so a retry cannot start twice. */
-const apiDataSyncRequestSchema = z.pipe(
-  dataSyncRequestSchema,
-  z.transform((request, ctx) => {
-    if (request.request_id === undefined) {
-      ctx.issues.push({ code: 'custom', input: undefined, path: ['request_id'], message: 'is required' });
-      return z.NEVER;
-    }
-    return request;
-  }),
-);
-
 const ROUTES: Record<
   string,
   { machine: 'DATA_SYNC_STATE_MACHINE_NAME' | 'DEPLOY_STATE_MACHINE_NAME'; schema: Schema }
 > = {
-  '/workflows/data-sync': { machine: 'DATA_SYNC_STATE_MACHINE_NAME', schema: apiDataSyncRequestSchema },
+  '/workflows/data-sync': { machine: 'DATA_SYNC_STATE_MACHINE_NAME', schema: dataSyncApiRequestSchema },
   '/workflows/deploy': { machine: 'DEPLOY_STATE_MACHINE_NAME', schema: deployRequestSchema },
 };
 
@@ -72,14 +57,6 @@ const invalid = (issues: FieldIssue[]) =>
     message: 'The request body is invalid; nothing was started',
     issues,
   });
-
-/** JSON with sorted keys: the same request sent twice compares equal whatever its key order. */
-const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_, v) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v,
-  );
 
 /** The state machine's ARN, in the function's own account and region. */
 const machineArn = (invokedFunctionArn: string, name: string) => {
@@ -115,7 +92,7 @@ export const { handler, logger, metrics } = createWorkflowHandler({
     const request = parsed.data as { request_id: string };
 
     const stateMachineArn = machineArn(tools.context.invokedFunctionArn, env[route.machine]);
-    const input = canonical(request);
+    const input = canonicalJson(request);
     const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${request.request_id}`;
     try {
       const started = await sfn.send(
@@ -128,7 +105,7 @@ export const { handler, logger, metrics } = createWorkflowHandler({
         started: true,
       });
     } catch (error) {
-      if (!(error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists')) {
+      if (!isAwsErrorNamed(error, 'ExecutionAlreadyExists')) {
         const mapped = toWorkflowError(error, 'Starting the execution');
         if (mapped.name === 'TransientAwsError') {
           return respond(
@@ -149,7 +126,10 @@ export const { handler, logger, metrics } = createWorkflowHandler({
       .catch((error: unknown) => {
         throw toWorkflowError(error, 'Describing the existing execution');
       });
-    if (existing.input !== undefined && canonical(JSON.parse(existing.input)) === canonical(request)) {
+    if (
+      existing.input !== undefined &&
+      canonicalJson(JSON.parse(existing.input)) === canonicalJson(request)
+    ) {
       return respond(200, {
         execution_arn: executionArn,
         request_id: request.request_id,

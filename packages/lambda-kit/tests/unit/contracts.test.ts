@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import {
   backtestRequestSchema,
   ccxtSymbolSchema,
   check,
+  dataSyncApiRequestSchema,
+  dataSyncRequestSchema,
   isoDateSchema,
+  MAX_INPUT_DEPTH,
   parseOrThrow,
   runIdSchema,
   strategyNameSchema,
@@ -94,7 +98,7 @@ describe('backtestRequestSchema', () => {
     const issues = issuesOf({ ...specTestInput, symbol: 'BTC/USDT' });
 
     // Assess
-    expect(issues[0]?.message).toContain('symbol');
+    expect(issues).toEqual([{ field: 'symbol', message: 'is not allowed' }]);
   });
 
   it('throws a ValidationError that names every bad field', () => {
@@ -180,5 +184,136 @@ describe('identifier patterns', () => {
 describe('toFreqtradeTimerange', () => {
   it('writes the range as freqtrade --timerange expects it', () => {
     expect(toFreqtradeTimerange('2024-01-01', '2024-06-01T12:00:00Z')).toBe('20240101-20240601');
+  });
+});
+
+describe('config_overrides: an allow-list of freqtrade backtest settings', () => {
+  it.each([
+    ['exchange', { exchange: { name: 'kraken' } }],
+    ['datadir', { datadir: '/data/elsewhere' }],
+    ['add_config_files', { add_config_files: ['/etc/passwd'] }],
+    ['export', { export: 'none' }],
+    ['api_server', { api_server: { enabled: true, listen_ip_address: '0.0.0.0' } }],
+  ])('refuses %s with a ValidationError that names it', (key, overrides) => {
+    // Act
+    const act = () => parseOrThrow(backtestRequestSchema, { ...specTestInput, config_overrides: overrides });
+
+    // Assess
+    expect(act).toThrow(expect.objectContaining({ name: 'ValidationError' }));
+    expect(act).toThrow(`config_overrides.${key}: is not a setting a run may override`);
+  });
+
+  it('accepts the settings a quant tunes, and the spec envelope of dates', () => {
+    // Prepare
+    const overrides = {
+      stake_amount: 'unlimited',
+      dry_run_wallet: 1_000,
+      max_open_trades: 3,
+      minimal_roi: { '0': 0.1, '60': 0.02 },
+      stoploss: -0.08,
+      trailing_stop: true,
+      trailing_stop_positive: 0.01,
+      fee: 0.001,
+      timeframe_detail: '5m',
+      strategy_parameters: { buy: { rsi_entry: 30, use_volume: true } },
+      backtester: { START_DATE: '2024-01-01', END_DATE: '2024-06-01' },
+    };
+
+    // Act
+    const request = parseOrThrow(backtestRequestSchema, { ...specTestInput, config_overrides: overrides });
+
+    // Assess
+    expect(request.config_overrides).toEqual(overrides);
+  });
+
+  it.each([
+    [{ stoploss: 0.1 }, 'config_overrides.stoploss: must be below 0'],
+    [{ max_open_trades: 2.5 }, 'config_overrides.max_open_trades: must be a whole number'],
+    [{ fee: 0.5 }, 'config_overrides.fee: must be at most 0.1'],
+    [{ minimal_roi: { soon: 0.1 } }, 'config_overrides.minimal_roi.soon'],
+    [{ strategy_parameters: { buy: { rsi: { deep: 1 } } } }, 'config_overrides.strategy_parameters.buy.rsi'],
+    [{ backtester: { START_DATE: '2024-01-01', EXTRA: 1 } }, 'config_overrides.backtester.EXTRA'],
+  ])('refuses the wrong type or range of an allowed setting: %j', (overrides, message) => {
+    expect(() =>
+      parseOrThrow(backtestRequestSchema, { ...specTestInput, config_overrides: overrides }),
+    ).toThrow(message);
+  });
+});
+
+describe('the depth of any input', () => {
+  const nestedText = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+  const nested = (levels: number) => JSON.parse(nestedText(levels));
+
+  it('refuses overrides 5,000 levels deep (10 KB) by name, not with a RangeError', () => {
+    // Prepare
+    const request = { ...specTestInput, config_overrides: { stoploss: nested(5_000) } };
+
+    // Act
+    const act = () => parseOrThrow(backtestRequestSchema, request);
+
+    // Assess
+    expect(nestedText(5_000).length).toBeLessThan(16_384);
+    expect(() => JSON.stringify(request)).toThrow(RangeError);
+    expect(act).toThrow(expect.objectContaining({ name: 'ValidationError' }));
+    expect(act).toThrow(`config_overrides.stoploss[0]: must nest at most ${MAX_INPUT_DEPTH} levels`);
+  });
+
+  it('accepts input exactly as deep as allowed', () => {
+    const result = check(z.unknown(), { a: nested(MAX_INPUT_DEPTH - 1) });
+    expect(result.ok).toBe(true);
+  });
+});
+
+describe('one rule for date ranges, shared by backtests and data syncs', () => {
+  it.each([
+    [{ start_date: '2024-01-01', end_date: '2099-01-01' }, 'end_date: must not be in the future'],
+    [
+      { start_date: '2015-01-01', end_date: '2024-01-01' },
+      'end_date: must be at most 1827 days after start_date',
+    ],
+    [
+      { timeframe: '1m', start_date: '2021-01-01', end_date: '2024-01-01' },
+      'end_date: must span at most 1000000 1m candles per symbol',
+    ],
+  ])('refuses a backtest the nested sync would refuse: %j', (change, message) => {
+    // Prepare
+    const { config_overrides: _dates, ...request } = specTestInput;
+    const backtest = { ...request, start_date: '2024-01-01', end_date: '2024-06-01', ...change };
+    const sync = { symbols: backtest.symbols, timeframe: backtest.timeframe, ...change };
+
+    // Act & Assess
+    expect(() => parseOrThrow(backtestRequestSchema, backtest)).toThrow(message);
+    expect(() => parseOrThrow(dataSyncRequestSchema, { start_date: '2024-01-01', ...sync })).toThrow(message);
+  });
+});
+
+describe('the data-sync API request', () => {
+  const body = {
+    symbols: ['BTC/USDT:USDT'],
+    timeframe: '1h',
+    start_date: '2024-01-01',
+    end_date: '2024-06-01',
+    request_id: 'sync-42',
+  };
+
+  it.each([
+    ['requested_by', { requested_by: { workflow: 'backtest', run_id: 'bt-1' } }],
+    ['AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID', { AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: 'arn:x' }],
+  ])('refuses the internal field %s', (field, extra) => {
+    expect(() => parseOrThrow(dataSyncApiRequestSchema, { ...body, ...extra })).toThrow(
+      `${field}: is not allowed`,
+    );
+  });
+
+  it("refuses a request_id in the backtests' nested-sync namespace", () => {
+    expect(() => parseOrThrow(dataSyncApiRequestSchema, { ...body, request_id: 'bt-1-data-sync' })).toThrow(
+      'request_id: must not end in -data-sync',
+    );
+  });
+
+  it('requires a request_id, and accepts a plain request', () => {
+    const { request_id: _id, ...anonymous } = body;
+    expect(() => parseOrThrow(dataSyncApiRequestSchema, anonymous)).toThrow('request_id: is required');
+    expect(parseOrThrow(dataSyncApiRequestSchema, body)).toEqual(body);
   });
 });

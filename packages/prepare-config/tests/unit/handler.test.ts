@@ -26,9 +26,8 @@ const event = {
   end_date: '2024-06-01',
   config_overrides: {
     max_open_trades: 5,
-    exchange: { ccxt_config: { timeout: 30_000 } },
+    minimal_roi: { '0': 0.05 },
     backtester: { START_DATE: '2024-01-01', END_DATE: '2024-06-01' },
-    timeframe: '1d',
   },
 };
 
@@ -72,6 +71,7 @@ describe('prepare-config', () => {
     });
     expect(written()).toEqual({
       max_open_trades: 5,
+      minimal_roi: { '0': 0.05 },
       stake_currency: 'USDT',
       strategy: 'MomentumStrategy',
       timeframe: '1h',
@@ -79,9 +79,24 @@ describe('prepare-config', () => {
       exchange: {
         name: 'binance',
         pair_whitelist: ['BTC/USDT:USDT', 'ETH/USDT:USDT'],
-        ccxt_config: { enableRateLimit: true, timeout: 30_000 },
+        ccxt_config: { enableRateLimit: true },
       },
     });
+  });
+
+  it.each([
+    ['exchange', { exchange: { name: 'kraken' } }],
+    ['datadir', { datadir: '/tmp/other' }],
+    ['add_config_files', { add_config_files: ['/etc/passwd'] }],
+    ['export', { export: 'none' }],
+    ['api_server', { api_server: { enabled: true, listen_ip_address: '0.0.0.0' } }],
+  ])('refuses an override of %s, naming it, and writes nothing', async (key, overrides) => {
+    // Act & Assess
+    await expect(invoke({ ...event, config_overrides: overrides })).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringContaining(`config_overrides.${key}: is not a setting a run may override`),
+    });
+    expect(s3Mock.calls()).toHaveLength(0);
   });
 
   it('refuses a config outside the strategy bucket, naming config_path, before reading anything', async () => {

@@ -52,7 +52,7 @@ describe('validate-data-request', () => {
     ).rejects.toMatchObject({
       name: 'ValidationError',
       message: expect.stringMatching(
-        /^Invalid data sync request: symbols\[0\]: .*; timeframe: .*; \(input\): Unrecognized key/,
+        /^Invalid data sync request: symbols\[0\]: .*; timeframe: .*; extra: is not allowed/,
       ),
     });
   });
@@ -72,7 +72,7 @@ describe('validate-data-request', () => {
     [
       'over a million candles a symbol',
       { timeframe: '1m', start_date: '2021-01-01', end_date: '2024-01-01' },
-      'end_date: must span at most 1000000 candles per symbol',
+      'end_date: must span at most 1000000 1m candles per symbol',
     ],
     [
       '51 symbols',
