@@ -1,17 +1,19 @@
+import { createHash } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   awsClientConfig,
   type BacktestRequest,
   backtestRequestSchema,
+  canonicalJson,
   check,
   createLimiter,
   createWorkflowHandler,
-  type FieldIssue,
   type HandlerTools,
+  isAwsErrorNamed,
   readEnvironment,
   toWorkflowError,
 } from '@tradai/lambda-kit';
@@ -37,6 +39,8 @@ const environment = z.object({
   DEFAULT_BACKTEST_WORKFLOW: z._default(z.enum(['backtest', 'backtest-simplified']), 'backtest'),
   REQUEST_DLQ_NAME: name('SQS queue'),
   START_CONCURRENCY: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(10)), 10),
+  /** The request queue's maxReceiveCount: the last receive compensates instead of throwing. */
+  MAX_RECEIVES: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1_000)), 5),
 });
 type Environment = z.output<typeof environment>;
 
@@ -48,35 +52,62 @@ const arnParts = (invokedFunctionArn: string) => {
   return { partition, region, account };
 };
 
-/** A message that can never become a run: parked in the DLQ now, with its errors, not retried. */
-const park = async (record: SQSRecord, issues: FieldIssue[], env: Environment, tools: HandlerTools) => {
+/** Why a message left the queue for the DLQ without becoming a run (the `reason` attribute). */
+type ParkReason = 'malformed' | 'conflict' | 'start-failed';
+
+/** A message that will not become a run: parked in the DLQ now, with why, and not retried. */
+const park = async (
+  record: SQSRecord,
+  reason: ParkReason,
+  details: Record<string, string>,
+  env: Environment,
+  tools: HandlerTools,
+) => {
   const { region, account } = arnParts(tools.context.invokedFunctionArn);
   const queueUrl = `https://sqs.${region}.amazonaws.com/${account}/${env.REQUEST_DLQ_NAME}`;
+  const attributes = { reason, source_message_id: record.messageId, ...details };
   await sqs
     .send(
       new SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: record.body,
-        MessageAttributes: {
-          validation_errors: { DataType: 'String', StringValue: JSON.stringify(issues).slice(0, 4_096) },
-          source_message_id: { DataType: 'String', StringValue: record.messageId },
-        },
+        MessageAttributes: Object.fromEntries(
+          Object.entries(attributes).map(([name, value]) => [
+            name,
+            { DataType: 'String', StringValue: value.slice(0, 4_096) },
+          ]),
+        ),
       }),
     )
     .catch((error: unknown) => {
-      throw toWorkflowError(error, 'Parking a malformed message in the DLQ');
+      throw toWorkflowError(error, `Parking a ${reason} message in the DLQ`);
     });
-  tools.logger.warn('Malformed backtest request parked in the DLQ', { message_id: record.messageId, issues });
-  tools.metrics.addMetric('MalformedBacktestRequests', MetricUnit.Count, 1);
+  tools.logger.warn('Backtest request parked in the DLQ', {
+    message_id: record.messageId,
+    reason,
+    ...details,
+  });
+  tools.metrics.addMetric('BacktestRequestsParked', MetricUnit.Count, 1);
+  tools.metrics.addMetadata('park_reason', reason);
 };
 
-/** PENDING, unless the run already has a record (a redelivery must not reset a running run). */
+/** The same run asked for twice has the same fingerprint, whatever the key order of its JSON. */
+const fingerprintOf = (request: BacktestRequest) =>
+  createHash('sha256').update(canonicalJson(request)).digest('hex');
+
+type Claim = { created: true } | { created: false; sameRequest: boolean; status: string };
+
+/**
+ * PENDING, with the request's fingerprint, unless the run already has a record: a redelivery must
+ * not reset a running run, and another request reusing the run id must not pass for it.
+ */
 const recordPending = async (
   request: BacktestRequest,
+  fingerprint: string,
   workflow: string,
   record: SQSRecord,
   env: Environment,
-) => {
+): Promise<Claim> => {
   try {
     await dynamodb.send(
       new PutItemCommand({
@@ -88,22 +119,63 @@ const recordPending = async (
           strategy_name: { S: request.strategy_name },
           strategy_version: { S: request.strategy_version },
           experiment_name: { S: request.experiment_name },
+          request_hash: { S: fingerprint },
           message_id: { S: record.messageId },
           requested_at: { S: new Date().toISOString() },
         },
         ConditionExpression: 'attribute_not_exists(run_id)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
-    return true;
+    return { created: true };
   } catch (error) {
-    if (
-      error instanceof ConditionalCheckFailedException ||
-      (error as Error).name === 'ConditionalCheckFailedException'
-    ) {
-      return false;
+    if (isAwsErrorNamed(error, 'ConditionalCheckFailedException')) {
+      const existing = (error as { Item?: Record<string, { S?: string }> }).Item ?? {};
+      return {
+        created: false,
+        sameRequest: existing.request_hash?.S === fingerprint,
+        status: existing.status?.S ?? 'unknown',
+      };
     }
     throw toWorkflowError(error, `Recording run ${request.run_id} as PENDING`);
   }
+};
+
+/**
+ * The PENDING record this message wrote, when no execution will ever own it, becomes FAILED: a
+ * run must not stay PENDING forever. Only our own untouched PENDING record is changed.
+ */
+const compensate = async (request: BacktestRequest, fingerprint: string, cause: Error, env: Environment) => {
+  const now = new Date().toISOString();
+  await dynamodb
+    .send(
+      new UpdateItemCommand({
+        TableName: env.WORKFLOW_STATE_TABLE,
+        Key: { run_id: { S: request.run_id } },
+        UpdateExpression:
+          'SET #status = :failed, error_name = :error_name, error_info = :error_info, completed_at = :now, updated_at = :now',
+        ConditionExpression:
+          '#status = :pending AND request_hash = :hash AND attribute_not_exists(execution_arn)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':failed': { S: 'FAILED' },
+          ':pending': { S: 'PENDING' },
+          ':hash': { S: fingerprint },
+          ':error_name': { S: 'ExecutionNotStartedError' },
+          ':error_info': {
+            S: JSON.stringify({
+              Error: 'ExecutionNotStartedError',
+              Cause: `${cause.name}: ${cause.message}`,
+            }),
+          },
+          ':now': { S: now },
+        },
+      }),
+    )
+    .catch((error: unknown) => {
+      if (isAwsErrorNamed(error, 'ConditionalCheckFailedException')) return; // an execution got it after all
+      throw toWorkflowError(error, `Marking run ${request.run_id} FAILED`);
+    });
 };
 
 /** One message: validate, record PENDING, start the execution named after the run. */
@@ -112,14 +184,22 @@ const startRun = async (record: SQSRecord, env: Environment, tools: HandlerTools
   try {
     body = JSON.parse(record.body);
   } catch {
-    return park(record, [{ field: '(body)', message: 'must be a JSON object' }], env, tools);
+    const issues = [{ field: '(body)', message: 'must be a JSON object' }];
+    return park(record, 'malformed', { validation_errors: JSON.stringify(issues) }, env, tools);
   }
   const parsed = check(backtestRequestSchema, body);
-  if (!parsed.ok) return park(record, parsed.issues, env, tools);
+  if (!parsed.ok) {
+    return park(record, 'malformed', { validation_errors: JSON.stringify(parsed.issues) }, env, tools);
+  }
   const { workflow: requested, ...request } = parsed.data;
   const workflow = requested ?? env.DEFAULT_BACKTEST_WORKFLOW;
+  const fingerprint = fingerprintOf(request);
 
-  const created = await recordPending(request, workflow, record, env);
+  const claim = await recordPending(request, fingerprint, workflow, record, env);
+  if (!claim.created && !claim.sameRequest) {
+    const conflict = `run_id ${request.run_id} already belongs to another request (status ${claim.status})`;
+    return park(record, 'conflict', { conflict, existing_status: claim.status }, env, tools);
+  }
   const { partition, region, account } = arnParts(tools.context.invokedFunctionArn);
   const machine =
     workflow === 'backtest' ? env.BACKTEST_STATE_MACHINE_NAME : env.BACKTEST_SIMPLIFIED_STATE_MACHINE_NAME;
@@ -133,12 +213,21 @@ const startRun = async (record: SQSRecord, env: Environment, tools: HandlerTools
     );
     tools.metrics.addMetric('BacktestsStarted', MetricUnit.Count, 1);
   } catch (error) {
-    if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') {
+    if (isAwsErrorNamed(error, 'ExecutionAlreadyExists')) {
       // A duplicate delivery of a run that already started: done, nothing to retry.
-      tools.logger.info('Backtest already started', { run_id: request.run_id, record_created: created });
+      tools.logger.info('Backtest already started', {
+        run_id: request.run_id,
+        record_created: claim.created,
+      });
       return;
     }
-    throw toWorkflowError(error, `Starting backtest ${request.run_id}`);
+    const mapped = toWorkflowError(error, `Starting backtest ${request.run_id}`);
+    const receives = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+    // SQS retries a transient failure, up to the queue's redrive count; after that, or for a
+    // refusal no retry can change (denied, no such machine), the run is closed here.
+    if (mapped.name === 'TransientAwsError' && receives < env.MAX_RECEIVES) throw mapped;
+    await compensate(request, fingerprint, mapped, env);
+    return park(record, 'start-failed', { error: `${mapped.name}: ${mapped.message}` }, env, tools);
   }
 };
 

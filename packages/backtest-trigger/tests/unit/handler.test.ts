@@ -1,4 +1,9 @@
-import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { awsError, fakeContext, SPEC_TEST_INPUT } from '@tradai/lambda-kit/testing';
@@ -26,8 +31,13 @@ const message = (messageId: string, body: unknown) => ({
 const request = (runId: string) => ({ ...SPEC_TEST_INPUT, run_id: runId });
 const invoke = (...records: ReturnType<typeof message>[]) =>
   handler({ Records: records }, fakeContext('tradai-dev-backtest-trigger'));
-const conditionFailed = () =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+const conditionFailed = (Item?: Record<string, unknown>) =>
+  Object.assign(
+    new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+    {
+      Item,
+    },
+  );
 const alreadyExists = () =>
   new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} });
 
@@ -99,8 +109,10 @@ describe('backtest-trigger', () => {
   });
 
   it('starts no second execution and does not reset the record when a message is redelivered', async () => {
-    // Prepare: the run already has a record (RUNNING) and an execution
-    dynamodbMock.on(PutItemCommand).rejects(conditionFailed());
+    // Prepare: the first delivery recorded PENDING and started the run
+    await invoke(message('first', request('run-1')));
+    const recorded = dynamodbMock.commandCalls(PutItemCommand)[0]?.args[0].input.Item;
+    dynamodbMock.on(PutItemCommand).rejects(conditionFailed({ ...recorded, status: { S: 'RUNNING' } }));
     sfnMock.on(StartExecutionCommand).rejects(alreadyExists());
 
     // Act
@@ -108,7 +120,104 @@ describe('backtest-trigger', () => {
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(dynamodbMock).toReceiveCommandTimes(PutItemCommand, 1);
+    expect(dynamodbMock).toReceiveCommandTimes(PutItemCommand, 2);
+    expect(sfnMock).toReceiveCommandTimes(StartExecutionCommand, 2);
+    expect(sqsMock).not.toReceiveCommand(SendMessageCommand);
+  });
+
+  it('parks a message that reuses a run_id with another body in the DLQ as a conflict, and starts nothing', async () => {
+    // Prepare: run-1 exists, recorded for another request
+    dynamodbMock
+      .on(PutItemCommand)
+      .rejects(
+        conditionFailed({ run_id: { S: 'run-1' }, status: { S: 'COMPLETED' }, request_hash: { S: 'other' } }),
+      );
+
+    // Act
+    const response = await invoke(message('reuse', { ...request('run-1'), experiment_name: 'another-idea' }));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(sfnMock).not.toReceiveCommand(StartExecutionCommand);
+    expect(sqsMock).toReceiveCommandWith(SendMessageCommand, {
+      QueueUrl: DLQ,
+      MessageAttributes: expect.objectContaining({
+        reason: { DataType: 'String', StringValue: 'conflict' },
+        existing_status: { DataType: 'String', StringValue: 'COMPLETED' },
+      }),
+    });
+  });
+
+  it('closes the PENDING record and parks the message when StartExecution is refused for good', async () => {
+    // Prepare
+    sfnMock.on(StartExecutionCommand).rejects(awsError('AccessDeniedException', 400));
+    dynamodbMock.on(UpdateItemCommand).resolves({});
+
+    // Act
+    const response = await invoke(message('denied', request('run-9')));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(dynamodbMock).toReceiveCommandWith(UpdateItemCommand, {
+      Key: { run_id: { S: 'run-9' } },
+      ConditionExpression:
+        '#status = :pending AND request_hash = :hash AND attribute_not_exists(execution_arn)',
+      ExpressionAttributeValues: expect.objectContaining({
+        ':failed': { S: 'FAILED' },
+        ':error_name': { S: 'ExecutionNotStartedError' },
+      }),
+    });
+    expect(sqsMock).toReceiveCommandWith(SendMessageCommand, {
+      MessageAttributes: expect.objectContaining({
+        reason: { DataType: 'String', StringValue: 'start-failed' },
+      }),
+    });
+  });
+
+  it.each([
+    ['1', 1, 0],
+    ['5', 0, 1],
+  ])(
+    'lets SQS retry a throttled start on receive %s, and closes the run on the last receive',
+    async (receiveCount, failures, closed) => {
+      // Prepare
+      sfnMock
+        .on(StartExecutionCommand)
+        .rejects(awsError('ThrottlingException', 400))
+        .on(StartExecutionCommand, { name: 'run-ok' })
+        .resolves({ executionArn: 'arn:ok' });
+      dynamodbMock.on(UpdateItemCommand).resolves({});
+      const throttled = {
+        ...message('slow', request('run-7')),
+        attributes: { ApproximateReceiveCount: receiveCount },
+      };
+
+      // Act
+      const response = await invoke(throttled as never, message('ok', request('run-ok')));
+
+      // Assess
+      expect(response.batchItemFailures).toHaveLength(failures);
+      expect(dynamodbMock).toReceiveCommandTimes(UpdateItemCommand, closed);
+    },
+  );
+
+  it('parks a request nested 5,000 levels deep as malformed, naming config_overrides, and starts the rest', async () => {
+    // Prepare
+    const deep = `{"stoploss": ${'['.repeat(5_000)}${']'.repeat(5_000)}}`;
+    const body = JSON.stringify(request('deep')).replace(
+      '"config_overrides":{',
+      `"config_overrides":${deep},"x":{`,
+    );
+
+    // Act
+    const response = await invoke(message('deep', body), message('fine', request('fine')));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    const parked = sqsMock.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageAttributes;
+    expect(JSON.parse(String(parked?.validation_errors?.StringValue))).toEqual([
+      { field: 'config_overrides.stoploss[0]', message: 'must nest at most 32 levels' },
+    ]);
     expect(sfnMock).toReceiveCommandTimes(StartExecutionCommand, 1);
   });
 
