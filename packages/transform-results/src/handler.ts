@@ -39,6 +39,10 @@ export const transformResultsInput = z.strictObject({
   run_id: runIdSchema,
   strategy_name: strategyNameSchema,
   /** RunBacktest's task: when the container started and stopped. */
+  /** FARGATE when the run fell back to on-demand capacity after Spot was lost (SpotFallback metric). */
+  capacity_provider: z.optional(
+    z.enum(['FARGATE_SPOT', 'FARGATE'], { error: 'must be FARGATE_SPOT or FARGATE' }),
+  ),
   task: z.object({ started_at: instantSchema, stopped_at: instantSchema }).check(
     z.refine((task) => toMillis(task.stopped_at) >= toMillis(task.started_at), {
       path: ['stopped_at'],
@@ -64,13 +68,14 @@ export interface TransformedResult extends BacktestSummary {
 export const { handler, logger, metrics } = createWorkflowHandler({
   service: 'transform-results',
   input: transformResultsInput,
-  handle: async ({ run_id, strategy_name, task }, tools): Promise<TransformedResult> => {
+  handle: async ({ run_id, strategy_name, task, capacity_provider }, tools): Promise<TransformedResult> => {
     const env = readEnvironment(environment);
     // The task ran whatever its output turns out to be: its duration is recorded first.
     const durationSeconds = Math.round((toMillis(task.stopped_at) - toMillis(task.started_at)) / 1000);
     backtestMetrics.addDimension('Strategy', strategy_name);
     backtestMetrics.addMetric('BacktestDuration', MetricUnit.Seconds, durationSeconds);
     backtestMetrics.publishStoredMetrics();
+    if (capacity_provider === 'FARGATE') tools.metrics.addMetric('SpotFallback', MetricUnit.Count, 1);
 
     const { results } = runArtifacts(env.RUNS_PREFIX, run_id);
     const key = await findResultKey(s3, env.RUNS_BUCKET, results);

@@ -14,6 +14,8 @@ export interface ContainerBehaviour {
   interrupted_on_spot?: boolean;
   /** false: the container exits 0 but writes no result file. */
   writes_result?: boolean;
+  /** false: the v9.2 container exits 0 without recording RUNNING and COMPLETED. */
+  records_status?: boolean;
 }
 
 /** How the simulated data-collection task behaves (cases file, `world.data_collection`). */
@@ -61,6 +63,7 @@ const DEFAULT_CONTAINER: Required<ContainerBehaviour> = {
   exit_code: 0,
   interrupted_on_spot: false,
   writes_result: true,
+  records_status: true,
 };
 
 type Params = Record<string, unknown>;
@@ -180,8 +183,9 @@ const runStrategyContainer = (state: AslState, params: Params, ctx: TaskContext)
       JSON.stringify({ latest_backtest: name }),
     );
   }
-  if (vars.DYNAMODB_TABLE && vars.TRADAI_RUN_ID) {
-    // The v9.2 container owns RUNNING and COMPLETED (it cannot know about failures it does not survive).
+  if (vars.DYNAMODB_TABLE && vars.TRADAI_RUN_ID && behaviour.records_status) {
+    // The v9.2 container records RUNNING and COMPLETED on the run its execution claimed
+    // (docs/contracts/workflow-state.md); it cannot know about failures it does not survive.
     const key = { run_id: { S: vars.TRADAI_RUN_ID } };
     const values = (status: string) => ({
       ':status': { S: status },
@@ -193,14 +197,15 @@ const runStrategyContainer = (state: AslState, params: Params, ctx: TaskContext)
     });
     world.updateItem(vars.DYNAMODB_TABLE, key, {
       UpdateExpression: 'SET #status = :status, execution_arn = :arn, started_at = :now, updated_at = :now',
-      ConditionExpression: 'attribute_not_exists(#status) OR #status IN (:pending, :running)',
+      ConditionExpression:
+        'attribute_not_exists(#status) OR #status = :pending OR (#status = :running AND execution_arn = :arn)',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: values('RUNNING'),
     });
     world.updateItem(vars.DYNAMODB_TABLE, key, {
       UpdateExpression:
         'SET #status = :status, results_uri = :results, completed_at = :now, updated_at = :now',
-      ConditionExpression: '#status = :running',
+      ConditionExpression: '#status = :running AND execution_arn = :arn',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: values('COMPLETED'),
     });

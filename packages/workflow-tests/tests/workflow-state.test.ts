@@ -61,10 +61,36 @@ describe('workflow-state condition expressions (as the ASL writes them)', () => 
     expect(() => full('RecordRunning')(failed)).toThrow(
       expect.objectContaining({ name: 'DynamoDB.ConditionalCheckFailedException' }),
     );
-    expect(() => write('backtest-simplified', 'RecordFailure', ARN)(completed)).toThrow(
+    const simplified = (state: string, arn = ARN) => write('backtest-simplified', state, arn);
+    const verified = simplified('ConfirmCompleted')(completed);
+    expect(() => simplified('RecordFailure')(verified)).toThrow(
+      expect.objectContaining({ name: 'DynamoDB.ConditionalCheckFailedException' }),
+    );
+    expect(() => simplified('RecordFailure', OTHER)(completed)).toThrow(
       expect.objectContaining({ name: 'DynamoDB.ConditionalCheckFailedException' }),
     );
   });
+
+  it("lets the simplified machine fail its own run whose container's COMPLETED it has not verified", () => {
+    const completedByContainer: Item = {
+      run_id: { S: 'run-42' },
+      status: { S: 'COMPLETED' },
+      execution_arn: { S: ARN },
+    };
+    expect(status(write('backtest-simplified', 'RecordFailure', ARN)(completedByContainer))).toBe('FAILED');
+  });
+
+  it.each(['backtest', 'backtest-simplified'] as const)(
+    "never lets %s's RecordFailure take another execution's RUNNING run",
+    (machine) => {
+      const running = full('RecordRunning', OTHER)(undefined);
+      expect(() => write(machine, 'RecordFailure', ARN)(running)).toThrow(
+        expect.objectContaining({ name: 'DynamoDB.ConditionalCheckFailedException' }),
+      );
+      const pendingOfTrigger: Item = { run_id: { S: 'run-42' }, status: { S: 'PENDING' } };
+      expect(status(write(machine, 'RecordFailure', ARN)(pendingOfTrigger))).toBe('FAILED');
+    },
+  );
 
   it('keeps a run owned by the execution that started it', () => {
     const running = full('RecordRunning')(undefined);
