@@ -1,5 +1,23 @@
+import { lifecycleMetrics, workflowTypeOf } from '@tradai/execution-metrics';
+import { BUSINESS_FAILURES } from '@tradai/lambda-kit';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { deliveries, deliveryProblem, type Resources } from './alerts';
+import {
+  DLQ_URL,
+  LOCAL,
+  MACHINES,
+  type MachineName,
+  readCases,
+  runWorkflow,
+  type WorkflowRun,
+} from '../../packages/workflow-tests/src';
+import {
+  breachedAlarms,
+  type Datapoint,
+  deliveries,
+  deliveryProblem,
+  pagingAlarms,
+  type Resources,
+} from './alerts';
 import { readPackaged } from './package-stack';
 
 let resources: Resources;
@@ -82,5 +100,139 @@ describe('the operations dashboard', () => {
     const widget = body().widgets.find((w) => w.properties.title === 'Backtest duration (s)');
     const stats = (widget?.properties.metrics ?? []).map((row) => (row.at(-1) as { stat?: string }).stat);
     expect(stats).toEqual(['p50', 'p90', 'Maximum']);
+  });
+});
+
+/**
+ * Each workflow scenario's end, as CloudWatch would see it: the lifecycle metrics execution-metrics
+ * emits for its status change, AWS/States' own per-machine counts, and the workflow DLQ's depth.
+ */
+const datapointsOf = (run: WorkflowRun): Datapoint[] => {
+  const machineId = MACHINE_IDS[run.machine];
+  const workflowType = workflowTypeOf(run.end.stateMachineArn, `tradai-${LOCAL.stage}-`);
+  const lifecycle = lifecycleMetrics({ ...run.end, error: run.end.error }).map((metric) => ({
+    namespace: 'TradAI/StepFunctions',
+    metric: metric.name,
+    dimensions: { WorkflowType: workflowType },
+    value: metric.value,
+  }));
+  const awsStates = {
+    FAILED: 'ExecutionsFailed',
+    TIMED_OUT: 'ExecutionsTimedOut',
+    ABORTED: 'ExecutionsAborted',
+  }[run.end.status as 'FAILED'];
+  const dlqDepth = run.world.queued.filter((message) => message.queueUrl === DLQ_URL).length;
+  return [
+    ...lifecycle,
+    ...(awsStates
+      ? [
+          {
+            namespace: 'AWS/States',
+            metric: awsStates,
+            dimensions: { StateMachineArn: { Ref: machineId } },
+            value: 1,
+          },
+        ]
+      : []),
+    ...(dlqDepth > 0
+      ? [
+          {
+            namespace: 'AWS/SQS',
+            metric: 'ApproximateNumberOfMessagesVisible',
+            dimensions: { QueueName: { 'Fn::GetAtt': ['WorkflowDeadLetterQueue', 'QueueName'] } },
+            value: dlqDepth,
+          },
+        ]
+      : []),
+  ];
+};
+
+const MACHINE_IDS: Record<MachineName, string> = {
+  backtest: 'BacktestStateMachine',
+  'backtest-simplified': 'BacktestSimplifiedStateMachine',
+  'data-sync': 'DataSyncStateMachine',
+  deploy: 'DeployStateMachine',
+};
+
+describe('which scenario ends page someone (the template alarms, fed each scenario)', () => {
+  const ends: { machine: MachineName; caseName: string; run: WorkflowRun; paged: string[] }[] = [];
+
+  beforeAll(async () => {
+    const paging = pagingAlarms(resources);
+    for (const machine of MACHINES) {
+      for (const caseName of Object.keys(readCases(machine).cases)) {
+        const run = await runWorkflow({ machine, caseName });
+        const paged = breachedAlarms(resources, datapointsOf(run)).filter((id) => paging.has(id));
+        ends.push({ machine, caseName, run, paged });
+      }
+    }
+  });
+
+  it('runs every scenario of every machine', () => {
+    expect(ends.length).toBeGreaterThanOrEqual(100);
+  });
+
+  it('pages nobody for a rejected request, stale data, a duplicate run or a refused deploy', () => {
+    // Act
+    const business = ends.filter(
+      ({ run }) => run.status === 'FAILED' && BUSINESS_FAILURES.includes(run.end.error ?? ''),
+    );
+
+    // Assess
+    const names = new Set(business.map(({ run }) => run.end.error));
+    for (const name of ['ValidationError', 'DataStaleError', 'DuplicateRunError', 'DeploymentRefusedError'])
+      expect(names).toContain(name);
+    expect(
+      business
+        .filter(({ paged }) => paged.length > 0)
+        .map(({ machine, caseName, paged }) => `${machine}/${caseName}: ${paged}`),
+    ).toEqual([]);
+  });
+
+  it('pages nobody when a run succeeds, unless its notification could not be delivered (the DLQ)', () => {
+    const succeeded = ends.filter(({ run }) => run.status === 'SUCCEEDED');
+    expect(succeeded.length).toBeGreaterThan(30);
+    for (const { machine, caseName, run, paged } of succeeded) {
+      const undelivered = run.world.queued.some((message) => message.queueUrl === DLQ_URL);
+      expect(paged, `${machine}/${caseName}`).toEqual(undelivered ? ['WorkflowDlqMessagesAlarm'] : []);
+    }
+  });
+
+  it.each([
+    ['backtest', 'UnknownErrorToDLQ', ['BacktestInfrastructureFailuresAlarm', 'WorkflowDlqMessagesAlarm']],
+    ['backtest', 'ContainerExitsNonZero', ['BacktestInfrastructureFailuresAlarm']],
+    ['backtest', 'EcsTimeout', ['BacktestInfrastructureFailuresAlarm', 'BacktestDurationLongAlarm']],
+    [
+      'backtest',
+      'ExecutionTimesOut',
+      [
+        'BacktestInfrastructureFailuresAlarm',
+        'BacktestStateMachineExecutionsTimedOutAlarm',
+        'BacktestDurationLongAlarm',
+      ],
+    ],
+    ['backtest', 'CrashBeforeFirstCatch', ['BacktestInfrastructureFailuresAlarm']],
+    [
+      'backtest-simplified',
+      'ContainerDoesNotRecord',
+      ['BacktestInfrastructureFailuresAlarm', 'WorkflowDlqMessagesAlarm'],
+    ],
+  ] as const)('pages for %s %s through %j', (machine, caseName, alarms) => {
+    const end = ends.find((e) => e.machine === machine && e.caseName === caseName);
+    expect(end?.paged.sort()).toEqual([...alarms].sort());
+  });
+
+  it('pages for every infrastructure failure of every machine', () => {
+    const infrastructure = ends.filter(
+      ({ run }) =>
+        run.status === 'TIMED_OUT' ||
+        (run.status === 'FAILED' && !BUSINESS_FAILURES.includes(run.end.error ?? '')),
+    );
+    expect(infrastructure.length).toBeGreaterThan(20);
+    expect(
+      infrastructure
+        .filter(({ paged }) => paged.length === 0)
+        .map(({ machine, caseName }) => `${machine}/${caseName}`),
+    ).toEqual([]);
   });
 });

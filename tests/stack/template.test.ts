@@ -9,6 +9,7 @@ import { check } from '@tradai/lambda-kit';
 import { notifyCompletionInput } from '@tradai/notify-completion';
 import { pinTaskDefinitionInput } from '@tradai/pin-task-definition';
 import { prepareConfigInput } from '@tradai/prepare-config';
+import { reconcileRunInput } from '@tradai/reconcile-run';
 import { startWorkflowInput } from '@tradai/start-workflow';
 import { transformResultsInput } from '@tradai/transform-results';
 import { validateBacktestRequestInput } from '@tradai/validate-backtest-request';
@@ -59,6 +60,7 @@ const INPUT_SCHEMAS = {
   startWorkflow: startWorkflowInput,
   backtestTrigger: backtestTriggerInput,
   executionMetrics: executionMetricsInput,
+  reconcileRun: reconcileRunInput,
 } as const;
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JavaScript
@@ -107,6 +109,7 @@ describe('the packaged stack (sls package, no AWS credentials)', () => {
     ['startWorkflow', 'tradai-dev-start-workflow', 'StartWorkflowRole'],
     ['backtestTrigger', 'tradai-dev-backtest-trigger', 'BacktestTriggerRole'],
     ['executionMetrics', 'tradai-dev-execution-metrics', 'ExecutionMetricsRole'],
+    ['reconcileRun', 'tradai-dev-reconcile-run', 'ReconcileRunRole'],
   ])('deploys %s as %s on nodejs22.x with its own role', (key, name, roleId) => {
     // Act
     const [, fn] =
@@ -478,9 +481,13 @@ describe('operations: the SQS trigger, execution metrics, alarms', () => {
     );
   });
 
+  const ruleFeeding = (functionId: string) =>
+    resourcesOfType('AWS::Events::Rule').find(([, rule]) =>
+      JSON.stringify(rule.Properties?.Targets).includes(`"${functionId}"`),
+    )?.[1];
+
   it('feeds execution-metrics with the status changes of our machines only', () => {
-    const [, rule] = resourcesOfType('AWS::Events::Rule')[0] ?? [];
-    expect(rule?.Properties?.EventPattern).toEqual({
+    expect(ruleFeeding('ExecutionMetricsLambdaFunction')?.Properties?.EventPattern).toEqual({
       source: ['aws.states'],
       'detail-type': ['Step Functions Execution Status Change'],
       detail: { stateMachineArn: MACHINE_IDS.map((id) => ({ Ref: id })) },
@@ -488,6 +495,24 @@ describe('operations: the SQS trigger, execution metrics, alarms', () => {
     expect(resource('ExecutionMetricEventsTable').Properties).toMatchObject({
       TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
     });
+  });
+
+  it('feeds reconcile-run with the failed, timed-out and aborted ends of our machines only', () => {
+    expect(ruleFeeding('ReconcileRunLambdaFunction')?.Properties?.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: {
+        status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+        stateMachineArn: MACHINE_IDS.map((id) => ({ Ref: id })),
+      },
+    });
+    const statements = statementsOf('ReconcileRunRole');
+    expect(statements.find((s) => asList(s.Action).includes('lambda:InvokeFunction'))?.Resource).toEqual(
+      getAtt('NotifyCompletionLambdaFunction'),
+    );
+    expect(statements.find((s) => asList(s.Action).includes('dynamodb:UpdateItem'))?.Resource).toEqual(
+      getAtt('WorkflowStateTable'),
+    );
   });
 
   it.each([

@@ -9,7 +9,10 @@ import {
   isAwsErrorNamed,
   METRICS_NAMESPACE,
   readEnvironment,
+  type StatusChange,
+  statusChangeEventSchema,
   toWorkflowError,
+  workflowOfMachine,
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
 
@@ -22,34 +25,8 @@ export const executionMetrics = new Metrics({
 });
 executionMetrics.clearDefaultDimensions();
 
-const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
-
-/** EventBridge's "Step Functions Execution Status Change" event (the fields read here). */
-export const executionMetricsInput = z.looseObject({
-  'detail-type': z.literal('Step Functions Execution Status Change'),
-  source: z.literal('aws.states'),
-  detail: z.looseObject({
-    executionArn: z.string().check(
-      z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^\s]+$/, {
-        error: 'must be an execution ARN',
-      }),
-    ),
-    stateMachineArn: z.string().check(
-      z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/, {
-        error: 'must be a state machine ARN',
-      }),
-    ),
-    status: z.enum(STATUSES, { error: `must be one of ${STATUSES.join(', ')}` }),
-    startDate: z.number().check(z.int(), z.positive()),
-    stopDate: z.optional(z.nullable(z.number().check(z.int(), z.positive()))),
-    /** The error name a FAILED execution ended with (the Fail state's Error); null otherwise. */
-    error: z.optional(z.nullable(z.string().check(z.maxLength(256)))),
-    /** 0 for the first run, n after the n-th redrive: each redrive ends again. */
-    redriveCount: z.optional(z.nullable(z.number().check(z.int(), z.nonnegative()))),
-  }),
-});
-
-export type StatusChange = z.output<typeof executionMetricsInput>['detail'];
+/** EventBridge's "Step Functions Execution Status Change" event (the kit's schema). */
+export const executionMetricsInput = statusChangeEventSchema;
 
 export interface LifecycleMetric {
   name: string;
@@ -100,13 +77,10 @@ const environment = z.object({
   DEDUPLICATION_DAYS: z._default(z.coerce.number().check(z.int(), z.minimum(2), z.maximum(30)), 7),
 });
 
-/** `tradai-dev-backtest-simplified` -> `backtest`; a machine that is not ours -> undefined. */
+/** Both backtest machines count as `backtest`; a machine that is not ours -> undefined. */
 export const workflowTypeOf = (stateMachineArn: string, prefix: string): string | undefined => {
-  const name = stateMachineArn.split(':').at(-1) ?? '';
-  if (!name.startsWith(prefix)) return undefined;
-  const workflow = name.slice(prefix.length);
-  if (workflow === 'backtest' || workflow === 'backtest-simplified') return 'backtest';
-  return workflow === 'data-sync' || workflow === 'deploy' ? workflow : undefined;
+  const workflow = workflowOfMachine(stateMachineArn, prefix);
+  return workflow === 'backtest-simplified' ? 'backtest' : workflow;
 };
 
 export interface EmittedMetrics {

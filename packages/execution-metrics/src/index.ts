@@ -5,7 +5,6 @@ export {
   handler,
   type LifecycleMetric,
   lifecycleMetrics,
-  type StatusChange,
   statusEventKey,
   workflowTypeOf,
 } from './handler';

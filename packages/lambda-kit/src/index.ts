@@ -86,6 +86,7 @@ export {
   type RunArtifacts,
   runArtifacts,
   runsEnvironment,
+  TERMINAL_RUN_STATUSES,
   WORKFLOWS,
   type Workflow,
   type WorkflowError,
@@ -94,6 +95,12 @@ export {
   wrappedExecutionInputSchema,
 } from './run-artifacts';
 export { S3Prefix, s3Prefix, s3PrefixSchema, s3Uri } from './s3-keys';
+export {
+  type StatusChange,
+  statusChangeEventSchema,
+  UNCATCHABLE_ERRORS,
+  workflowOfMachine,
+} from './status-change';
 export {
   canonicalJson,
   check,

@@ -23,8 +23,10 @@ const MAX_RESULT_BYTES = 32_768;
 export const notifyCompletionInput = z
   .strictObject({
     workflow: workflowSchema,
-    status: z.enum(['COMPLETED', 'FAILED'], {
-      error: (issue) => (issue.input === undefined ? 'is required' : 'must be COMPLETED or FAILED'),
+    /** TIMED_OUT and ABORTED come from the reconciler: the execution ended outside its machine. */
+    status: z.enum(['COMPLETED', 'FAILED', 'TIMED_OUT', 'ABORTED'], {
+      error: (issue) =>
+        issue.input === undefined ? 'is required' : 'must be COMPLETED, FAILED, TIMED_OUT or ABORTED',
     }),
     run_id: z.optional(runIdSchema),
     strategy_name: z.optional(strategyNameSchema),
@@ -49,9 +51,9 @@ export const notifyCompletionInput = z
     requested_by: z.optional(z.nullable(z.object({ workflow: workflowSchema, run_id: runIdSchema }))),
   })
   .check(
-    z.refine((input) => input.status !== 'FAILED' || input.error !== undefined, {
+    z.refine((input) => input.status === 'COMPLETED' || input.error !== undefined, {
       path: ['error'],
-      error: 'is required when status is FAILED',
+      error: 'is required unless status is COMPLETED',
     }),
   );
 
@@ -107,7 +109,7 @@ export const { handler, logger, metrics } = createWorkflowHandler({
       });
     const messageId = response.MessageId ?? '';
     tools.metrics.addMetric(
-      notification.status === 'FAILED' ? 'FailureNotifications' : 'CompletionNotifications',
+      notification.status === 'COMPLETED' ? 'CompletionNotifications' : 'FailureNotifications',
       MetricUnit.Count,
       1,
     );

@@ -2,7 +2,7 @@ import type { Workflow, WorkflowError } from '@tradai/lambda-kit';
 
 export interface Notification {
   workflow: Workflow;
-  status: 'COMPLETED' | 'FAILED';
+  status: 'COMPLETED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
   run_id?: string | undefined;
   strategy_name?: string | undefined;
   strategy_version?: string | undefined;

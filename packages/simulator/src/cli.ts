@@ -265,8 +265,10 @@ export const main = async (
   if (run.status === 'SUCCEEDED') {
     write(`${c.green('SUCCEEDED')}  output:`);
     write(JSON.stringify(run.output, null, 2).replace(/^/gm, '  '));
+  } else if (run.status === 'ABORTED') {
+    write(`${c.red('ABORTED')}  stopped outside the workflow; the reconciler recorded and reported it`);
   } else {
-    write(`${c.red('FAILED')}  ${c.bold(run.error?.Error ?? '')}`);
+    write(`${c.red(run.status)}  ${c.bold(run.error?.Error ?? '')}`);
     write(`  ${(run.error?.Cause ?? '').slice(0, 600)}`);
   }
   write('');

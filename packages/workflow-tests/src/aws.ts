@@ -1,5 +1,12 @@
 import { Readable } from 'node:stream';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   DescribeImagesCommand,
   ECRClient,
@@ -13,6 +20,7 @@ import {
   ECSClient,
   RegisterTaskDefinitionCommand,
 } from '@aws-sdk/client-ecs';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -24,8 +32,10 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { sdkStreamMixin } from '@smithy/core/serde';
+import { sdkStreamMixin, Uint8ArrayBlobAdapter } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
+import { ConditionalCheckFailed, type Item } from './dynamodb-expressions';
+import { invokeLocalFunctionByName } from './handlers';
 import type { RolloutBehaviour } from './tasks';
 import type { TaskDefinitionRevision, World } from './world';
 
@@ -186,8 +196,66 @@ export const useWorld = (next: World, rolloutBehaviour: RolloutBehaviour = {}) =
 
   const dynamodb = mockClient(DynamoDBClient);
   dynamodb.on(GetItemCommand).callsFake(async ({ TableName, Key }) => {
-    const item = world().tables.get(String(TableName))?.get(JSON.stringify(Key));
+    const item = world().item(String(TableName), Key);
     return item ? { Item: item } : {};
+  });
+  // A failed condition answers as DynamoDB does, with the old item when the caller asked for it.
+  const conditionFailed = (table: string, key: Record<string, unknown>, returnOld: unknown) =>
+    new ConditionalCheckFailedException({
+      message: 'The conditional request failed',
+      $metadata: { httpStatusCode: 400 },
+      ...(returnOld === 'ALL_OLD' ? { Item: world().item(table, key) as never } : {}),
+    });
+  const conditional = <T>(
+    table: string,
+    key: Record<string, unknown>,
+    returnOld: unknown,
+    write: () => T,
+  ): T => {
+    try {
+      return write();
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailed) throw conditionFailed(table, key, returnOld);
+      throw error;
+    }
+  };
+  dynamodb.on(UpdateItemCommand).callsFake(async (input) => {
+    const table = String(input.TableName);
+    conditional(table, input.Key, input.ReturnValuesOnConditionCheckFailure, () =>
+      world().updateItem(table, input.Key, input),
+    );
+    return {};
+  });
+  dynamodb.on(PutItemCommand).callsFake(async (input) => {
+    const table = String(input.TableName);
+    const [keyName = 'run_id'] = Object.keys(input.Item ?? {}).filter(
+      (name) => name === 'run_id' || name === 'event_key',
+    );
+    const key = { [keyName]: input.Item?.[keyName] };
+    conditional(table, key, input.ReturnValuesOnConditionCheckFailure, () =>
+      world().putItem(table, key, input.Item as Item, input),
+    );
+    return {};
+  });
+  dynamodb.on(DeleteItemCommand).callsFake(async ({ TableName, Key }) => {
+    world().deleteItem(String(TableName), Key ?? {});
+    return {};
+  });
+
+  // Lambda invokes another function of the stack (the reconciler calls notify-completion).
+  const lambda = mockClient(LambdaClient);
+  lambda.on(InvokeCommand).callsFake(async ({ FunctionName, Payload }) => {
+    const event = JSON.parse(new TextDecoder().decode(Payload as Uint8Array));
+    try {
+      const answer = await invokeLocalFunctionByName(String(FunctionName), event);
+      return { StatusCode: 200, Payload: Uint8ArrayBlobAdapter.fromString(JSON.stringify(answer ?? null)) };
+    } catch (error) {
+      return {
+        StatusCode: 200,
+        FunctionError: 'Unhandled',
+        Payload: Uint8ArrayBlobAdapter.fromString(JSON.stringify({ errorType: (error as Error).name })),
+      };
+    }
   });
 
   const sns = mockClient(SNSClient);

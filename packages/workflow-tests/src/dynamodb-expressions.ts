@@ -193,14 +193,18 @@ export class ConditionalCheckFailed extends Error {
   }
 }
 
+/** Throws ConditionalCheckFailed unless `input`'s ConditionExpression (if any) holds for `item`. */
+export const checkCondition = (item: Item | undefined, input: Omit<ExpressionInput, 'UpdateExpression'>) => {
+  if (!input.ConditionExpression) return;
+  const parser = new Parser(tokenize(input.ConditionExpression), { UpdateExpression: '', ...input });
+  const holds = parser.condition(item);
+  parser.done();
+  if (!holds) throw new ConditionalCheckFailed();
+};
+
 /** Applies one UpdateItem to `item` (undefined: no item yet), as DynamoDB would. */
 export const applyUpdate = (item: Item | undefined, input: ExpressionInput): Item => {
-  if (input.ConditionExpression) {
-    const parser = new Parser(tokenize(input.ConditionExpression), input);
-    const holds = parser.condition(item);
-    parser.done();
-    if (!holds) throw new ConditionalCheckFailed();
-  }
+  checkCondition(item, input);
   const parser = new Parser(tokenize(input.UpdateExpression), input);
   const updated = parser.update(item);
   parser.done();

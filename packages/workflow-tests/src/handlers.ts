@@ -5,6 +5,7 @@ import { fakeContext } from '@tradai/lambda-kit/testing';
 import { handler as notifyCompletion } from '@tradai/notify-completion';
 import { handler as pinTaskDefinition } from '@tradai/pin-task-definition';
 import { handler as prepareConfig } from '@tradai/prepare-config';
+import { handler as reconcileRun } from '@tradai/reconcile-run';
 import { handler as transformResults } from '@tradai/transform-results';
 import { handler as validateBacktestRequest } from '@tradai/validate-backtest-request';
 import { handler as validateDataQuality } from '@tradai/validate-data-quality';
@@ -74,6 +75,9 @@ export const LOCAL_ENVIRONMENT: Record<string, string> = {
   ECS_CLUSTER: `tradai-${LOCAL.stage}`,
   TRADING_TASK_TEMPLATE,
   TRADING_TASK_FAMILY_PREFIX: `tradai-${LOCAL.stage}-trading-`,
+  NOTICE_CLAIMS_TABLE: `tradai-${LOCAL.stage}-execution-metric-events`,
+  NOTIFY_FUNCTION_NAME: `tradai-${LOCAL.stage}-notify-completion`,
+  STATE_MACHINE_PREFIX: `tradai-${LOCAL.stage}-`,
 };
 
 export const applyLocalEnvironment = () => Object.assign(process.env, LOCAL_ENVIRONMENT);
@@ -95,3 +99,30 @@ export const invokeLocalFunction = async (functionArn: string, payload: unknown)
 };
 
 export const isLocalFunction = (resource: string): boolean => resource in HANDLERS;
+
+/** Lambda's Invoke by function name (`tradai-local-notify-completion`), for functions that call others. */
+export const invokeLocalFunctionByName = async (functionName: string, payload: unknown): Promise<unknown> => {
+  const entry = Object.values(HANDLERS).find(({ name }) => `tradai-${LOCAL.stage}-${name}` === functionName);
+  if (!entry) throw new Error(`No local function ${functionName}`);
+  return entry.handler(payload as never, fakeContext(functionName));
+};
+
+/**
+ * EventBridge's "Step Functions Execution Status Change" for an execution that ended: the
+ * reconciler's rule matches FAILED, TIMED_OUT and ABORTED (serverless.yml).
+ */
+export const deliverStatusChange = async (detail: Record<string, unknown>): Promise<unknown> => {
+  if (!['FAILED', 'TIMED_OUT', 'ABORTED'].includes(String(detail.status))) return undefined;
+  const event = {
+    version: '0',
+    id: `local-${String(detail.executionArn)}-${String(detail.status)}`,
+    'detail-type': 'Step Functions Execution Status Change',
+    source: 'aws.states',
+    account: LOCAL.accountId,
+    region: LOCAL.region,
+    time: new Date(Number(detail.stopDate)).toISOString(),
+    resources: [detail.executionArn],
+    detail,
+  };
+  return reconcileRun(event as never, fakeContext(`tradai-${LOCAL.stage}-reconcile-run`));
+};

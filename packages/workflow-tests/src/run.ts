@@ -1,5 +1,5 @@
 import { useWorld } from './aws';
-import { applyLocalEnvironment } from './handlers';
+import { applyLocalEnvironment, deliverStatusChange } from './handlers';
 import {
   type AslState,
   allStates,
@@ -12,6 +12,8 @@ import {
 import {
   type CaseDefinition,
   caseInput,
+  type EndOutsideAsl,
+  type ExecutionStatus,
   type MockConfigFile,
   readCases,
   readMockConfig,
@@ -37,10 +39,26 @@ export interface StateEvent {
   simulatedMs?: number;
 }
 
+/** The end of an execution as EventBridge reports it ("Step Functions Execution Status Change"). */
+export interface StatusChangeDetail {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  startDate: number;
+  stopDate: number;
+  error: string | null;
+  cause: string | null;
+  input: string;
+  redriveCount: number;
+}
+
 export interface WorkflowRun {
   machine: MachineName;
   caseName: string;
-  status: 'SUCCEEDED' | 'FAILED';
+  status: ExecutionStatus;
+  /** How the top-level execution ended, as the status-change event says it. */
+  end: StatusChangeDetail;
   output?: unknown;
   error?: { Error: string; Cause: string };
   /** Every state entered, in order. */
@@ -90,21 +108,45 @@ interface ExecuteOptions {
   testCase: Record<string, string>;
   mockedResponses: MockConfigFile['MockedResponses'];
   onEvent?: ((event: StateEvent) => void) | undefined;
+  endOutsideAsl?: EndOutsideAsl | undefined;
 }
 
 interface Executed {
-  status: WorkflowRun['status'];
+  status: ExecutionStatus;
   output?: unknown;
   error?: { Error: string; Cause: string };
   events: StateEvent[];
   executionArn: string;
   realMs: number;
+  end: StatusChangeDetail;
 }
+
+/** How an execution ended outside its ASL reads in its status-change event. */
+const OUTSIDE_ENDS = {
+  ABORTED: { status: 'ABORTED', error: undefined },
+  TIMED_OUT: {
+    status: 'TIMED_OUT',
+    error: { Error: 'States.Timeout', Cause: 'The execution ran past the state machine TimeoutSeconds' },
+  },
+  CRASHED: {
+    status: 'FAILED',
+    error: {
+      Error: 'States.Runtime',
+      Cause: 'An error occurred while executing the state (simulated crash)',
+    },
+  },
+} as const;
 
 /** One execution of `machine`'s real ASL against the context's world; nested ones reuse it. */
 const execute = async (options: ExecuteOptions): Promise<Executed> => {
-  const { machine, input, executionName, ctx, testCase, mockedResponses } = options;
+  const { machine, input, executionName, ctx, testCase, mockedResponses, endOutsideAsl } = options;
   const { world } = ctx;
+  const definition = resolvedAsl(machine);
+  if (endOutsideAsl && definition.States[endOutsideAsl.at]?.Type !== 'Task') {
+    throw new Error(`end_outside_asl.at must name a Task state of ${machine}, not ${endOutsideAsl.at}`);
+  }
+  let endedOutside: EndOutsideAsl['as'] | undefined;
+  let abortExecution = () => {};
   const stateMachineArn = `arn:aws:states:${LOCAL.region}:${LOCAL.accountId}:stateMachine:tradai-${LOCAL.stage}-${machine}`;
   const executionArn = `arn:aws:states:${LOCAL.region}:${LOCAL.accountId}:execution:tradai-${LOCAL.stage}-${machine}:${executionName}`;
   const startedAt = new Date(world.now).toISOString();
@@ -115,6 +157,20 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [name, state] of taskStates(machine)) {
     taskResourceLocalHandlers[name] = async (params: JSONValue): Promise<JSONValue> => {
+      if (endOutsideAsl?.at === name && !endedOutside) {
+        // AWS ends the execution here: nothing after this state runs, no Catch sees it.
+        endedOutside = endOutsideAsl.as;
+        if (endedOutside === 'TIMED_OUT')
+          world.now = Date.parse(startedAt) + (definition.TimeoutSeconds ?? 0) * 1000;
+        // The first state may start before run() has returned its handle: abort on the next turn,
+        // then settle the task so the engine clears its timers; an aborted execution runs no further state.
+        return new Promise<JSONValue>((_, reject) =>
+          setImmediate(() => {
+            abortExecution();
+            reject(namedError('Local.ExecutionEnded', 'The execution ended outside its ASL'));
+          }),
+        );
+      }
       const invocation = invocations.get(name) ?? 0;
       invocations.set(name, invocation + 1);
       const mockName = testCase[name];
@@ -136,6 +192,7 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
 
   const t0 = performance.now();
   const execution = stateMachine(machine).run(input as never, {
+    noThrowOnAbort: true,
     overrides: { taskResourceLocalHandlers, retryIntervalOverrides },
     context: {
       Execution: {
@@ -150,6 +207,7 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
     } as never,
   });
 
+  abortExecution = () => execution.abort();
   const events: StateEvent[] = [];
   const collect = (async () => {
     for await (const event of execution.eventLogs) {
@@ -177,20 +235,31 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
     }
   })();
 
-  let executed: Executed;
+  let outcome: Omit<Executed, 'events' | 'executionArn' | 'realMs' | 'end'>;
   try {
     const output = await execution.result;
-    executed = { status: 'SUCCEEDED', output, events, executionArn, realMs: 0 };
+    outcome = endedOutside
+      ? { status: OUTSIDE_ENDS[endedOutside].status, error: OUTSIDE_ENDS[endedOutside].error }
+      : { status: 'SUCCEEDED', output };
   } catch (failure) {
     const source = ((failure as Error).cause as Error | undefined) ?? (failure as Error);
-    executed = {
-      status: 'FAILED',
-      error: { Error: source.name, Cause: source.message },
-      events,
-      executionArn,
-      realMs: 0,
-    };
+    outcome = { status: 'FAILED', error: { Error: source.name, Cause: source.message } };
   }
+  const end: StatusChangeDetail = {
+    executionArn,
+    stateMachineArn,
+    name: executionName,
+    status: outcome.status,
+    startDate: Date.parse(startedAt),
+    stopDate: world.now,
+    error: outcome.error?.Error ?? null,
+    cause: outcome.error?.Cause ?? null,
+    input: JSON.stringify(input),
+    redriveCount: 0,
+  };
+  // EventBridge delivers the end to the reconciler (serverless.yml), in the same world.
+  await deliverStatusChange(end as unknown as Record<string, unknown>);
+  const executed: Executed = { ...outcome, events, executionArn, realMs: 0, end };
   await collect;
   executed.realMs = performance.now() - t0;
   return executed;
@@ -253,6 +322,7 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
     testCase,
     mockedResponses: mocks.MockedResponses,
     onEvent: options.onEvent,
+    endOutsideAsl: definition.world?.end_outside_asl,
   });
 
   const states = executed.events.filter((e) => e.event === 'entered').map((e) => e.state);
@@ -262,7 +332,9 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
     machine,
     caseName,
     status: executed.status,
-    ...(executed.status === 'SUCCEEDED' ? { output: executed.output } : { error: executed.error }),
+    end: executed.end,
+    ...(executed.status === 'SUCCEEDED' ? { output: executed.output } : {}),
+    ...(executed.error ? { error: executed.error } : {}),
     states,
     events: executed.events,
     transitions: states.length + retries,

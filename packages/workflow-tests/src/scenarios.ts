@@ -34,11 +34,24 @@ export interface CaseDefinition {
     missing_services?: string[];
     /** Workflow-state records that exist before the run: run_id -> attributes (strings). */
     records?: Record<string, Record<string, string>>;
+    /** The execution ends outside its ASL when this Task state starts (what AWS does, not the machine). */
+    end_outside_asl?: EndOutsideAsl;
   };
   expect: CaseExpectation;
 }
+/**
+ * ABORTED: an operator's StopExecution. TIMED_OUT: the machine's TimeoutSeconds runs out (the world
+ * clock jumps to it). CRASHED: States.Runtime, which no Catch matches (the execution FAILS).
+ */
+export interface EndOutsideAsl {
+  at: string;
+  as: 'ABORTED' | 'TIMED_OUT' | 'CRASHED';
+}
+
+export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
 export interface CaseExpectation {
-  status: 'SUCCEEDED' | 'FAILED';
+  status: ExecutionStatus;
   /** The execution's error name when FAILED. */
   error?: string;
   /** Every state entered, in order (branch states included). */

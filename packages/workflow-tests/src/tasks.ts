@@ -40,7 +40,7 @@ export interface RolloutBehaviour {
 }
 
 export interface ChildExecution {
-  status: 'SUCCEEDED' | 'FAILED';
+  status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
   output?: unknown;
   error?: { Error: string; Cause: string };
   executionArn: string;
@@ -233,8 +233,11 @@ const runNestedExecution = async (params: Params, ctx: TaskContext) => {
     StartDate: startDate,
     StopDate: ctx.world.now,
   };
-  if (child.status === 'FAILED') {
-    throw namedError('States.TaskFailed', JSON.stringify({ ...described, Status: 'FAILED', ...child.error }));
+  if (child.status !== 'SUCCEEDED') {
+    throw namedError(
+      'States.TaskFailed',
+      JSON.stringify({ ...described, Status: child.status, ...child.error }),
+    );
   }
   return { ...described, Status: 'SUCCEEDED', Output: child.output };
 };

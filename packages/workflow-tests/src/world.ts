@@ -1,4 +1,10 @@
-import { applyUpdate, type ExpressionInput, type Item, unmarshall } from './dynamodb-expressions';
+import {
+  applyUpdate,
+  checkCondition,
+  type ExpressionInput,
+  type Item,
+  unmarshall,
+} from './dynamodb-expressions';
 
 /**
  * The AWS a workflow touches, in memory: S3 objects, ECR images, ECS task definitions, the
@@ -174,6 +180,25 @@ export class World {
       key: Object.values(key)[0]?.S ?? id,
       status: updated.status?.S,
     });
+  }
+  /** The raw item under `key`, or undefined. */
+  item(table: string, key: Record<string, unknown>): Item | undefined {
+    return this.tables.get(table)?.get(JSON.stringify(key));
+  }
+  /** PutItem: the whole item, under its condition (ConditionalCheckFailed otherwise). */
+  putItem(
+    table: string,
+    key: Record<string, unknown>,
+    item: Item,
+    condition: Omit<ExpressionInput, 'UpdateExpression'>,
+  ) {
+    const rows = this.tables.get(table) ?? new Map<string, Item>();
+    checkCondition(rows.get(JSON.stringify(key)), condition);
+    rows.set(JSON.stringify(key), item);
+    this.tables.set(table, rows);
+  }
+  deleteItem(table: string, key: Record<string, unknown>) {
+    this.tables.get(table)?.delete(JSON.stringify(key));
   }
   putRecord(table: string, runId: string, record: Record<string, string>) {
     const rows = this.tables.get(table) ?? new Map<string, Item>();

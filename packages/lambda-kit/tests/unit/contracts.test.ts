@@ -278,12 +278,16 @@ describe('one rule for date ranges, shared by backtests and data syncs', () => {
   ])('refuses a backtest the nested sync would refuse: %j', (change, message) => {
     // Prepare
     const { config_overrides: _dates, ...request } = specTestInput;
-    const backtest = { ...request, start_date: '2024-01-01', end_date: '2024-06-01', ...change };
-    const sync = { symbols: backtest.symbols, timeframe: backtest.timeframe, ...change };
+    const range: Record<string, string> = Object.assign(
+      { start_date: '2024-01-01', end_date: '2024-06-01' },
+      change,
+    );
+    const backtest = { ...request, ...range };
+    const sync = { symbols: backtest.symbols, timeframe: backtest.timeframe, ...range };
 
     // Act & Assess
     expect(() => parseOrThrow(backtestRequestSchema, backtest)).toThrow(message);
-    expect(() => parseOrThrow(dataSyncRequestSchema, { start_date: '2024-01-01', ...sync })).toThrow(message);
+    expect(() => parseOrThrow(dataSyncRequestSchema, sync)).toThrow(message);
   });
 });
 

@@ -87,6 +87,20 @@ describe('notify-completion', () => {
     expect(published()?.MessageAttributes).not.toHaveProperty('run_id');
   });
 
+  it.each(['ABORTED', 'TIMED_OUT'])('says a run ended %s, as the reconciler reports it', async (status) => {
+    // Act
+    await invoke({
+      workflow: 'backtest',
+      status,
+      run_id: 'run-42',
+      error: { Error: 'ExecutionAborted', Cause: 'stopped' },
+    });
+
+    // Assess
+    expect(published()?.Subject).toBe(`[TradAI] backtest ${status}: run run-42`);
+    expect(published()?.MessageAttributes?.status?.StringValue).toBe(status);
+  });
+
   it('keeps the subject within SNS limits and the cause readable', async () => {
     // Act
     await invoke({
@@ -106,7 +120,7 @@ describe('notify-completion', () => {
     // Act & Assess
     await expect(invoke({ ...failed, error: undefined })).rejects.toMatchObject({
       name: 'ValidationError',
-      message: 'Invalid input: error: is required when status is FAILED',
+      message: 'Invalid input: error: is required unless status is COMPLETED',
     });
     expect(snsMock).not.toReceiveCommand(PublishCommand);
   });

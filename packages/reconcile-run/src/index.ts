@@ -1,0 +1,1 @@
+export { handler, type Reconciled, type RecordOutcome, reconcileRunInput } from './handler';
