@@ -194,6 +194,7 @@ export const { handler, logger, metrics } = createWorkflowHandler({
   input: reconcileRunInput,
   handle: async ({ detail }, tools): Promise<Reconciled> => {
     const env = readEnvironment(environment);
+    tools.metrics.addMetric('RunEndsSeen', MetricUnit.Count, 1);
     const workflow = workflowOfMachine(detail.stateMachineArn, env.STATE_MACHINE_PREFIX);
     if (!workflow)
       return { workflow: null, record: 'not-recorded', notified: false, reason: 'not our machine' };
