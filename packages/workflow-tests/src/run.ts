@@ -1,3 +1,4 @@
+import { MAX_INPUT_DEPTH } from '@tradai/lambda-kit';
 import { useWorld } from './aws';
 import { applyLocalEnvironment, deliverStatusChange } from './handlers';
 import {
@@ -120,6 +121,30 @@ interface Executed {
   realMs: number;
   end: StatusChangeDetail;
 }
+
+/**
+ * AWS takes any input up to 256 KB, however deep; aws-local-stepfunctions recurses over it and
+ * overflows its stack past a few thousand levels. Below the kit's depth limit (plus two) nothing is
+ * cut, so every handler gives the verdict it would give the whole input: a value cut here is one
+ * the first state refuses for its depth anyway.
+ */
+const withinEngineDepth = (input: unknown, depth = MAX_INPUT_DEPTH + 2): unknown => {
+  if (typeof input !== 'object' || input === null) return input;
+  if (depth === 0) return Array.isArray(input) ? [] : {};
+  if (Array.isArray(input)) return input.map((item) => withinEngineDepth(item, depth - 1));
+  return Object.fromEntries(
+    Object.entries(input).map(([key, value]) => [key, withinEngineDepth(value, depth - 1)]),
+  );
+};
+
+/** The execution input as the event carries it: AWS has the caller's text; a value too deep to print has none. */
+const inputText = (input: unknown): string => {
+  try {
+    return JSON.stringify(input) ?? 'null';
+  } catch {
+    return 'null';
+  }
+};
 
 /** How an execution ended outside its ASL reads in its status-change event. */
 const OUTSIDE_ENDS = {
@@ -254,13 +279,22 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
     stopDate: world.now,
     error: outcome.error?.Error ?? null,
     cause: outcome.error?.Cause ?? null,
-    input: JSON.stringify(input),
+    input: inputText(input),
     redriveCount: 0,
   };
   // EventBridge delivers the end to the reconciler (serverless.yml), in the same world.
   await deliverStatusChange(end as unknown as Record<string, unknown>);
   const executed: Executed = { ...outcome, events, executionArn, realMs: 0, end };
-  await collect;
+  // The engine ends its event log with the execution; one that fails to must not hang the caller.
+  let stalled: NodeJS.Timeout | undefined;
+  const gaveUp = await Promise.race([
+    collect.then(() => false),
+    new Promise<boolean>((resolve) => {
+      stalled = setTimeout(() => resolve(true), 2_000);
+    }),
+  ]);
+  clearTimeout(stalled);
+  if (gaveUp) throw new Error(`The local engine stopped reporting events of ${machine}/${executionName}`);
   executed.realMs = performance.now() - t0;
   return executed;
 };
@@ -285,7 +319,7 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
   for (const service of definition.world?.missing_services ?? []) world.services.delete(service);
   useWorld(world, definition.world?.rollout ?? {});
 
-  const input = options.input ?? caseInput(machine, definition);
+  const input = withinEngineDepth(options.input ?? caseInput(machine, definition));
   const runId =
     typeof input === 'object' && input !== null && typeof (input as { run_id?: unknown }).run_id === 'string'
       ? (input as { run_id: string }).run_id

@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { backtestMetrics } from '@tradai/transform-results';
+import { describe, expect, it, vi } from 'vitest';
 import {
   DLQ_URL,
   LOCAL,
@@ -9,6 +11,10 @@ import {
   runWorkflow,
   SEEDED,
 } from '../src';
+
+const SAMPLE_BACKTEST = JSON.parse(
+  readFileSync(new URL('../../../events/backtest.json', import.meta.url), 'utf8'),
+);
 
 describe.each(MACHINES)('%s scenarios', (machine) => {
   const cases = Object.entries(readCases(machine).cases);
@@ -150,4 +156,73 @@ describe('what a run leaves behind', () => {
       execution_arn: expect.stringContaining(`:execution:tradai-local-backtest:${run.runId}`),
     });
   });
+});
+
+describe('hostile requests end at the first state', () => {
+  const deep = (levels: number) => JSON.parse(`${'['.repeat(levels)}${']'.repeat(levels)}`);
+
+  it.each([
+    ['exchange', { exchange: { name: 'kraken' } }, 'config_overrides.exchange: is not a setting'],
+    ['datadir', { datadir: '/data/elsewhere' }, 'config_overrides.datadir: is not a setting'],
+    ['add_config_files', { add_config_files: ['/etc/passwd'] }, 'config_overrides.add_config_files: is not'],
+    ['export', { export: 'none' }, 'config_overrides.export: is not a setting'],
+    [
+      'api_server',
+      { api_server: { enabled: true, listen_ip_address: '0.0.0.0' } },
+      'config_overrides.api_server',
+    ],
+    ['5,000 levels', { stoploss: deep(5_000) }, 'config_overrides.stoploss: must nest at most 32 levels'],
+  ])(
+    'refuses overrides with %s: FAILED ValidationError naming the field, nothing written or run',
+    async (_, overrides, message) => {
+      // Prepare
+      const input = { ...SAMPLE_BACKTEST, config_overrides: overrides };
+
+      // Act
+      const run = await runWorkflow({ machine: 'backtest', caseName: 'HappyPath', input });
+
+      // Assess
+      expect(run.status).toBe('FAILED');
+      expect(run.error?.Error).toBe('ValidationError');
+      expect(run.error?.Cause).toContain(message);
+      expect(run.states.slice(0, 2)).toEqual(['ValidateRequest', 'RequestRejected']);
+      expect(run.world.changes.filter((change) => change.kind !== 'sns:publish')).toEqual([]);
+      expect(run.realMs).toBeLessThan(1_000);
+    },
+  );
+
+  it.each([
+    ['an end date in the future', { end_date: '2099-01-01' }, 'end_date: must not be in the future'],
+    [
+      'a range longer than a sync may fetch',
+      { start_date: '2018-01-01', end_date: '2025-01-01' },
+      'at most 1827 days',
+    ],
+  ])('refuses %s before any work, with one notification', async (_, change, message) => {
+    const run = await runWorkflow({
+      machine: 'backtest',
+      caseName: 'HappyPath',
+      input: { ...SAMPLE_BACKTEST, ...change, auto_sync: true },
+    });
+    expect(run.error?.Error).toBe('ValidationError');
+    expect(run.error?.Cause).toContain(message);
+    expect(run.world.published.map((message) => message.attributes.status)).toEqual(['FAILED']);
+    expect(run.world.changes.filter((change) => change.kind === 'states:start')).toEqual([]);
+  });
+});
+
+describe('BacktestDuration', () => {
+  it.each(['backtest', 'backtest-simplified'] as const)(
+    'is emitted by a %s run, from the task it ran',
+    async (machine) => {
+      // Prepare
+      const added = vi.spyOn(backtestMetrics, 'addMetric');
+
+      // Act
+      await runWorkflow({ machine, caseName: 'HappyPath' });
+
+      // Assess
+      expect(added).toHaveBeenCalledWith('BacktestDuration', 'Seconds', 42 * 60);
+    },
+  );
 });
