@@ -15,7 +15,7 @@ import {
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
 import { findResultKey, parseResultFile, readObject } from './result-file';
-import { type BacktestSummary, backtestResultFileSchema, summarise } from './summary';
+import { type BacktestSummary, backtestResultFileSchema, strategyStatsSchema, summarise } from './summary';
 
 const s3 = new S3Client(awsClientConfig);
 
@@ -88,17 +88,29 @@ export const { handler, logger, metrics } = createWorkflowHandler({
         `${key} is not a freqtrade backtest result: ${describeIssues(parsed.issues)}`,
       );
     }
-    const stats = parsed.data.strategy[strategy_name];
-    if (!stats) {
+    const entry = Object.hasOwn(parsed.data.strategy, strategy_name)
+      ? parsed.data.strategy[strategy_name]
+      : undefined;
+    if (entry === undefined) {
       const found = Object.keys(parsed.data.strategy).join(', ') || 'none';
       throw new BacktestResultError(
         `${key} holds no result for ${strategy_name} (strategies in the file: ${found})`,
       );
     }
+    const stats = check(strategyStatsSchema, entry);
+    if (!stats.ok) {
+      const issues = stats.issues.map((issue) => ({
+        ...issue,
+        field: `strategy.${strategy_name}.${issue.field}`,
+      }));
+      throw new BacktestResultError(
+        `${key} has an unreadable result for ${strategy_name}: ${describeIssues(issues)}`,
+      );
+    }
     tools.metrics.addMetric('ResultsSummarised', MetricUnit.Count, 1);
 
     const summary: TransformedResult = {
-      ...summarise(strategy_name, stats),
+      ...summarise(strategy_name, stats.data),
       results_uri: s3Uri(env.RUNS_BUCKET, key),
       duration_seconds: durationSeconds,
     };

@@ -1,2 +1,8 @@
+export {
+  freqtradeCalmar,
+  freqtradeMaxDrawdown,
+  freqtradeSharpe,
+  freqtradeSortino,
+} from './freqtrade-metrics';
 export { backtestMetrics, handler, type TransformedResult, transformResultsInput } from './handler';
-export { type BacktestSummary, ratiosFromDailyProfit, summarise } from './summary';
+export { type BacktestSummary, summarise } from './summary';

@@ -39,10 +39,7 @@ export const findResultKey = async (s3: S3Client, bucket: string, results: S3Pre
 
   const names = new Map(objects.map((object) => [object.key.slice(results.listPrefix.length), object]));
   if (names.has(LAST_RESULT_FILE)) {
-    const pointer = JSON.parse(
-      new TextDecoder().decode(await readObject(s3, bucket, results.listPrefix + LAST_RESULT_FILE)),
-    ) as { latest_backtest?: unknown };
-    const latest = typeof pointer.latest_backtest === 'string' ? pointer.latest_backtest : '';
+    const latest = await readPointer(s3, bucket, results.listPrefix + LAST_RESULT_FILE);
     if (names.has(latest) && isResultFile(latest)) return results.listPrefix + latest;
   }
   const candidates = [...names.entries()]
@@ -55,6 +52,28 @@ export const findResultKey = async (s3: S3Client, bucket: string, results: S3Pre
     );
   }
   return newest[1].key;
+};
+
+/**
+ * The file freqtrade's `.last_result.json` names. A pointer that is not a JSON object with a
+ * `latest_backtest` string (null, truncated, another shape) means the container's output is
+ * broken: a BacktestResultError that says so, never a TypeError or SyntaxError.
+ */
+const readPointer = async (s3: S3Client, bucket: string, key: string): Promise<string> => {
+  const text = new TextDecoder().decode(await readObject(s3, bucket, key));
+  let pointer: unknown;
+  try {
+    pointer = JSON.parse(text);
+  } catch (error) {
+    throw new BacktestResultError(`${key} is not valid JSON (${text.length} bytes)`, { cause: error });
+  }
+  const latest = (pointer as { latest_backtest?: unknown } | null)?.latest_backtest;
+  if (typeof pointer !== 'object' || pointer === null || typeof latest !== 'string') {
+    throw new BacktestResultError(
+      `${key} must be an object naming latest_backtest, found ${text.slice(0, 100)}`,
+    );
+  }
+  return latest;
 };
 
 export const readObject = async (s3: S3Client, bucket: string, key: string): Promise<Uint8Array> => {

@@ -1,4 +1,11 @@
 import * as z from 'zod/mini';
+import {
+  freqtradeCalmar,
+  freqtradeSharpe,
+  freqtradeSortino,
+  fromFreqtrade,
+  type Ratio,
+} from './freqtrade-metrics';
 
 /**
  * The parts of freqtrade's backtest result (`freqtrade backtesting --export trades`) that the
@@ -21,14 +28,22 @@ const strategyStatsSchema = z.object({
   sharpe: z.optional(z.nullable(z.number())),
   sortino: z.optional(z.nullable(z.number())),
   calmar: z.optional(z.nullable(z.number())),
+  /** Each closed trade; the ratios are computed from them when freqtrade did not write its own. */
+  trades: z.optional(z.array(z.looseObject({ profit_abs: z.number(), close_date: z.string() }))),
 });
 export type StrategyStats = z.output<typeof strategyStatsSchema>;
+export { strategyStatsSchema };
 
+/**
+ * The file's outline: one entry per strategy, each read only when it is the run's, so a malformed
+ * entry of another strategy in a multi-strategy file cannot block this one.
+ */
 export const backtestResultFileSchema = z.object({
-  strategy: z.record(z.string(), strategyStatsSchema),
+  strategy: z.record(z.string(), z.unknown()),
 });
 
-export type RatioSource = 'freqtrade' | 'daily_profit' | 'absent';
+/** freqtrade's own figure; computed from the trades with freqtrade's definitions; or none. */
+export type RatioSource = 'freqtrade' | 'trades' | 'absent';
 
 export interface BacktestSummary {
   strategy: string;
@@ -47,15 +62,15 @@ export interface BacktestSummary {
   sharpe_ratio: number | null;
   sortino_ratio: number | null;
   calmar_ratio: number | null;
-  /** Where each ratio came from: freqtrade's own figure, our daily-profit formula, or nowhere. */
+  /** Where each ratio came from: freqtrade's own figure, freqtrade's formula over the trades, or nowhere. */
   ratio_source: { sharpe: RatioSource; sortino: RatioSource; calmar: RatioSource };
+  /** Why a ratio is null (freqtrade would print a sentinel: 0 with no trades, -100 otherwise). */
+  ratio_notes: { sharpe?: string; sortino?: string; calmar?: string };
   starting_balance: number;
   final_balance: number | null;
   stake_currency: string | null;
   trading_days: number;
 }
-
-const DAYS_PER_YEAR = 365;
 
 /** Six decimals: more than any report shows, and JSON stays short. */
 const round = (value: number): number => Math.round(value * 1e6) / 1e6;
@@ -68,48 +83,37 @@ const toIsoUtc = (value: string): string => {
   return Number.isNaN(millis) ? value : new Date(millis).toISOString();
 };
 
-/**
- * Ratios from `daily_profit` (docs/contracts/backtest-results.md), used only when freqtrade did
- * not write its own:
- *   r_d      = daily profit / starting balance, one value per day of the list
- *   sharpe   = mean(r) / stdev(r) * sqrt(365)                (sample stdev, risk-free rate 0)
- *   sortino  = mean(r) / sqrt(mean(min(r, 0)^2)) * sqrt(365)
- *   calmar   = mean(r) * 365 / max_drawdown_account
- * A ratio whose inputs are missing, too short (< 2 days) or degenerate (zero deviation or zero
- * drawdown) is absent (null): it is never guessed.
- */
-export const ratiosFromDailyProfit = (
-  daily: ReadonlyArray<readonly [string, number]>,
-  startingBalance: number,
-  maxDrawdown: number | undefined,
-): { sharpe: number | null; sortino: number | null; calmar: number | null } => {
-  const returns = daily.map(([, profit]) => profit / startingBalance);
-  const n = returns.length;
-  if (n < 2) return { sharpe: null, sortino: null, calmar: null };
-  const mean = returns.reduce((sum, r) => sum + r, 0) / n;
-  const variance = returns.reduce((sum, r) => sum + (r - mean) ** 2, 0) / (n - 1);
-  const downside = Math.sqrt(returns.reduce((sum, r) => sum + Math.min(r, 0) ** 2, 0) / n);
-  const annualise = Math.sqrt(DAYS_PER_YEAR);
-  return {
-    sharpe: variance > 0 ? (mean / Math.sqrt(variance)) * annualise : null,
-    sortino: downside > 0 ? (mean / downside) * annualise : null,
-    calmar: maxDrawdown !== undefined && maxDrawdown > 0 ? (mean * DAYS_PER_YEAR) / maxDrawdown : null,
-  };
-};
-
 /** The run summary the workflow records and notifies, from one strategy's freqtrade stats. */
 export const summarise = (strategy: string, stats: StrategyStats): BacktestSummary => {
-  const computed = stats.daily_profit
-    ? ratiosFromDailyProfit(stats.daily_profit, stats.starting_balance, stats.max_drawdown_account)
-    : { sharpe: null, sortino: null, calmar: null };
-  const pick = (own: number | null | undefined, fallback: number | null): [number | null, RatioSource] => {
-    if (own !== null && own !== undefined && Number.isFinite(own)) return [round(own), 'freqtrade'];
-    if (fallback !== null && Number.isFinite(fallback)) return [round(fallback), 'daily_profit'];
-    return [null, 'absent'];
+  const period = {
+    start: Date.parse(toIsoUtc(stats.backtest_start)),
+    end: Date.parse(toIsoUtc(stats.backtest_end)),
+    startingBalance: stats.starting_balance,
+    maxDrawdownAccount: stats.max_drawdown_account,
   };
-  const [sharpe, sharpeSource] = pick(stats.sharpe, computed.sharpe);
-  const [sortino, sortinoSource] = pick(stats.sortino, computed.sortino);
-  const [calmar, calmarSource] = pick(stats.calmar, computed.calmar);
+  const ratio = (
+    own: number | null | undefined,
+    kind: 'sharpe' | 'sortino' | 'calmar',
+    compute: typeof freqtradeSharpe,
+  ): [Ratio, RatioSource] => {
+    if (own !== null && own !== undefined && Number.isFinite(own)) {
+      return [fromFreqtrade(own, kind, stats.total_trades), 'freqtrade'];
+    }
+    if (stats.trades) return [compute(stats.trades, period), 'trades'];
+    return [{ value: null, reason: 'the result file has neither the ratio nor its trades' }, 'absent'];
+  };
+  const [sharpe, sharpeSource] = ratio(stats.sharpe, 'sharpe', freqtradeSharpe);
+  const [sortino, sortinoSource] = ratio(stats.sortino, 'sortino', freqtradeSortino);
+  const [calmar, calmarSource] = ratio(stats.calmar, 'calmar', freqtradeCalmar);
+  const notes = Object.fromEntries(
+    (
+      [
+        ['sharpe', sharpe],
+        ['sortino', sortino],
+        ['calmar', calmar],
+      ] as const
+    ).flatMap(([name, r]) => (r.reason ? [[name, r.reason]] : [])),
+  );
   return {
     strategy,
     timeframe: stats.timeframe,
@@ -120,10 +124,11 @@ export const summarise = (strategy: string, stats: StrategyStats): BacktestSumma
     profit_factor: finiteOrNull(stats.profit_factor),
     total_return: round(stats.profit_total * 100),
     max_drawdown: stats.max_drawdown_account === undefined ? null : round(stats.max_drawdown_account * 100),
-    sharpe_ratio: sharpe,
-    sortino_ratio: sortino,
-    calmar_ratio: calmar,
+    sharpe_ratio: finiteOrNull(sharpe.value),
+    sortino_ratio: finiteOrNull(sortino.value),
+    calmar_ratio: finiteOrNull(calmar.value),
     ratio_source: { sharpe: sharpeSource, sortino: sortinoSource, calmar: calmarSource },
+    ratio_notes: notes,
     starting_balance: stats.starting_balance,
     final_balance: finiteOrNull(stats.final_balance),
     stake_currency: stats.stake_currency ?? null,

@@ -57,7 +57,7 @@ describe('transform-results', () => {
     vi.stubEnv('RUNS_BUCKET', 'tradai-dev-backtest-runs');
   });
 
-  it("summarises freqtrade's real result file, computing the ratios it lacks from daily_profit", async () => {
+  it("summarises freqtrade's real result file, computing the ratios it lacks as freqtrade defines them", async () => {
     // Prepare
     serveBucket({ [`${RESULTS}backtest-result-2026-01-05.json`]: FIXTURE });
 
@@ -76,12 +76,55 @@ describe('transform-results', () => {
       profit_factor: 2.422329,
       win_rate: Math.round((48 / 179) * 100 * 1e6) / 1e6,
       trading_days: 21,
-      ratio_source: { sharpe: 'daily_profit', sortino: 'daily_profit', calmar: 'daily_profit' },
+      ratio_source: { sharpe: 'trades', sortino: 'trades', calmar: 'trades' },
+      ratio_notes: {},
       results_uri: `s3://tradai-dev-backtest-runs/${RESULTS}backtest-result-2026-01-05.json`,
       duration_seconds: 2520,
     });
-    expect(summary.sharpe_ratio).toBeGreaterThan(0);
-    expect(summary.sortino_ratio).toBeGreaterThan(summary.sharpe_ratio ?? 0);
+    // freqtrade's calculate_sharpe / calculate_sortino / calculate_calmar over the file's 179 trades
+    // (19 days, population deviations, max_drawdown_account 0.01874), worked out independently.
+    expect(summary.sharpe_ratio).toBeCloseTo(44.507867, 5);
+    expect(summary.sortino_ratio).toBeCloseTo(35.177224, 5);
+    expect(summary.calmar_ratio).toBeCloseTo(559.040508, 5);
+  });
+
+  it.each([
+    ['sharpe', -100, 'no deviation'],
+    ['sortino', -100, 'no losing trades'],
+    ['calmar', -100, 'no drawdown'],
+  ])("reports freqtrade's %s sentinel %i as null, with the reason", async (ratio, sentinel, reason) => {
+    // Prepare
+    const stats = { ...fixtureStats(), sharpe: 1.5, sortino: 2.5, calmar: 3.5, [ratio]: sentinel };
+    serveBucket({ [`${RESULTS}backtest-result.json`]: withStrategies({ StrategyTestV3: stats }) });
+
+    // Act
+    const summary = await invoke(event);
+
+    // Assess
+    expect(summary[`${ratio}_ratio` as 'sharpe_ratio']).toBeNull();
+    expect(summary.ratio_notes[ratio as 'sharpe']).toContain(reason);
+    expect(summary.ratio_source[ratio as 'sharpe']).toBe('freqtrade');
+  });
+
+  it('reports the zero ratios of a run without trades as null, not as a measured 0', async () => {
+    // Prepare
+    const stats = {
+      ...fixtureStats(),
+      total_trades: 0,
+      wins: 0,
+      trades: [],
+      sharpe: 0,
+      sortino: 0,
+      calmar: 0,
+    };
+    serveBucket({ [`${RESULTS}backtest-result.json`]: withStrategies({ StrategyTestV3: stats }) });
+
+    // Act
+    const summary = await invoke(event);
+
+    // Assess
+    expect([summary.sharpe_ratio, summary.sortino_ratio, summary.calmar_ratio]).toEqual([null, null, null]);
+    expect(summary.ratio_notes).toEqual({ sharpe: 'no trades', sortino: 'no trades', calmar: 'no trades' });
   });
 
   it('returns a summary of a few hundred bytes from a 132 KB file', async () => {
@@ -113,9 +156,9 @@ describe('transform-results', () => {
     });
   });
 
-  it('reports ratios absent, never invented, when the file has neither them nor daily_profit', async () => {
+  it('reports ratios absent, never invented, when the file has neither them nor its trades', async () => {
     // Prepare
-    const { daily_profit: _dropped, ...stats } = fixtureStats();
+    const { trades: _dropped, ...stats } = fixtureStats();
     serveBucket({ [`${RESULTS}backtest-result.json`]: withStrategies({ StrategyTestV3: stats }) });
 
     // Act
@@ -127,6 +170,45 @@ describe('transform-results', () => {
       sortino_ratio: null,
       calmar_ratio: null,
       ratio_source: { sharpe: 'absent', sortino: 'absent', calmar: 'absent' },
+    });
+  });
+
+  it.each([
+    ['null', 'null', 'must be an object naming latest_backtest'],
+    ['truncated', '{"latest_backtest": "backtest-res', 'is not valid JSON'],
+    ['another shape', '["backtest-result.json"]', 'must be an object naming latest_backtest'],
+  ])('names a %s .last_result.json a BacktestResultError', async (_, pointer, message) => {
+    // Prepare
+    serveBucket({ [`${RESULTS}backtest-result.json`]: FIXTURE, [`${RESULTS}.last_result.json`]: pointer });
+
+    // Act & Assess
+    await expect(invoke(event)).rejects.toMatchObject({
+      name: 'BacktestResultError',
+      message: expect.stringContaining(message),
+    });
+  });
+
+  it("summarises the run's strategy even when another strategy's entry in the file is malformed", async () => {
+    // Prepare
+    const file = withStrategies({ Broken: { total_trades: 'many' }, StrategyTestV3: fixtureStats() });
+    serveBucket({ [`${RESULTS}backtest-result.json`]: file });
+
+    // Act
+    const summary = await invoke(event);
+
+    // Assess
+    expect(summary).toMatchObject({ strategy: 'StrategyTestV3', total_trades: 179 });
+  });
+
+  it("names the field when the run's own strategy entry is malformed", async () => {
+    // Prepare
+    const file = withStrategies({ StrategyTestV3: { ...fixtureStats(), total_trades: 'many' } });
+    serveBucket({ [`${RESULTS}backtest-result.json`]: file });
+
+    // Act & Assess
+    await expect(invoke(event)).rejects.toMatchObject({
+      name: 'BacktestResultError',
+      message: expect.stringContaining('strategy.StrategyTestV3.total_trades'),
     });
   });
 

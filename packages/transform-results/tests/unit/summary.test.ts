@@ -1,43 +1,70 @@
 import { describe, expect, it } from 'vitest';
-import { ratiosFromDailyProfit } from '../../src';
+import { freqtradeCalmar, freqtradeMaxDrawdown, freqtradeSharpe, freqtradeSortino } from '../../src';
 
-describe('ratiosFromDailyProfit', () => {
-  it('computes sharpe, sortino and calmar by the documented formulas', () => {
-    // Prepare: daily returns 2 %, -1 %, 2 %, -1 % of a 100 balance
-    const daily = [
-      ['d1', 2],
-      ['d2', -1],
-      ['d3', 2],
-      ['d4', -1],
-    ] as const;
+const DAY = 86_400_000;
+const trade = (profit_abs: number, day: number) => ({
+  profit_abs,
+  close_date: new Date(Date.UTC(2024, 0, 1 + day)).toISOString(),
+});
+/** Four trades of a 100 balance over 10 days: +2, -1, +3, -2. */
+const TRADES = [trade(2, 1), trade(-1, 2), trade(3, 3), trade(-2, 4)];
+const PERIOD = { start: Date.UTC(2024, 0, 1), end: Date.UTC(2024, 0, 1) + 10 * DAY, startingBalance: 100 };
 
-    // Act
-    const ratios = ratiosFromDailyProfit(daily, 100, 0.05);
+describe("freqtrade's ratio definitions", () => {
+  it('computes sharpe as freqtrade does: summed returns per day over the population deviation', () => {
+    // Prepare: returns .02 -.01 .03 -.02; mean per day .02 / 10; population std
+    const returns = [0.02, -0.01, 0.03, -0.02];
+    const mean = returns.reduce((a, b) => a + b) / returns.length;
+    const std = Math.sqrt(returns.reduce((a, r) => a + (r - mean) ** 2, 0) / returns.length);
 
-    // Assess: mean 0.005; sample stdev sqrt(4 * 0.015^2 / 3); downside sqrt(2 * 0.01^2 / 4)
-    const mean = 0.005;
-    const stdev = Math.sqrt((4 * 0.015 ** 2) / 3);
-    const downside = Math.sqrt((2 * 0.01 ** 2) / 4);
-    expect(ratios.sharpe).toBeCloseTo((mean / stdev) * Math.sqrt(365), 10);
-    expect(ratios.sortino).toBeCloseTo((mean / downside) * Math.sqrt(365), 10);
-    expect(ratios.calmar).toBeCloseTo((mean * 365) / 0.05, 10);
+    // Act & Assess
+    expect(freqtradeSharpe(TRADES, PERIOD).value).toBeCloseTo((0.002 / std) * Math.sqrt(365), 12);
   });
 
-  it('reports a ratio absent when its formula would divide by zero or has too little data', () => {
-    expect(ratiosFromDailyProfit([['d1', 5]], 100, 0.1)).toEqual({
-      sharpe: null,
-      sortino: null,
-      calmar: null,
+  it('computes sortino over the losing trades only', () => {
+    const downside = Math.sqrt(((-0.01 + 0.015) ** 2 + (-0.02 + 0.015) ** 2) / 2);
+    expect(freqtradeSortino(TRADES, PERIOD).value).toBeCloseTo((0.002 / downside) * Math.sqrt(365), 12);
+  });
+
+  it('computes calmar from the deepest fall measured against the balance at its peak', () => {
+    // Prepare: cumulative 2, 1, 4, 2 -> deepest absolute fall 2 from a 104 peak
+    const drawdown = freqtradeMaxDrawdown(TRADES, 100);
+
+    // Act & Assess
+    expect(drawdown).toBeCloseTo(2 / 104, 12);
+    expect(freqtradeCalmar(TRADES, PERIOD).value).toBeCloseTo(
+      (((0.02 / 10) * 100) / (2 / 104)) * Math.sqrt(365),
+      9,
+    );
+  });
+
+  it('uses the drawdown freqtrade wrote, when the file has it', () => {
+    expect(freqtradeCalmar(TRADES, { ...PERIOD, maxDrawdownAccount: 0.05 }).value).toBeCloseTo(
+      (0.2 / 0.05) * Math.sqrt(365),
+      9,
+    );
+  });
+
+  it.each([
+    ['no trades', [], 'no trades'],
+    ['trades that all return the same', [trade(1, 1), trade(1, 2)], 'no deviation'],
+  ])('gives no sharpe for %s, where freqtrade prints a sentinel', (_, trades, reason) => {
+    expect(freqtradeSharpe(trades, PERIOD)).toEqual({ value: null, reason: expect.stringContaining(reason) });
+  });
+
+  it('gives no sortino without losing trades and no calmar without a drawdown', () => {
+    const winners = [trade(1, 1), trade(2, 2)];
+    expect(freqtradeSortino(winners, PERIOD)).toEqual({
+      value: null,
+      reason: expect.stringContaining('no losing'),
     });
-    expect(
-      ratiosFromDailyProfit(
-        [
-          ['d1', 1],
-          ['d2', 1],
-        ],
-        100,
-        0,
-      ),
-    ).toEqual({ sharpe: null, sortino: null, calmar: null });
+    expect(freqtradeCalmar(winners, PERIOD)).toEqual({ value: null, reason: 'no drawdown' });
+  });
+
+  it('gives no ratio for an empty backtest period', () => {
+    expect(freqtradeSharpe(TRADES, { ...PERIOD, end: PERIOD.start })).toEqual({
+      value: null,
+      reason: 'the backtest period is empty',
+    });
   });
 });
