@@ -1,7 +1,61 @@
 // One set of bundling options for `sls package` (serverless-esbuild reads this file through
 // custom.esbuild.config) and for `npm run bench`, so the benchmark measures what ships.
 // Why these options: docs/decisions/0002-bundling.md.
+const { readdirSync, readFileSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
+const { decode, encode } = require('@jridgewell/sourcemap-codec');
+
+/**
+ * A source map of our own code only (docs/decisions/0028). esbuild maps every bundled module; the
+ * AWS SDK's entries make a map 5x the bundle, which Node parses at cold start under
+ * --enable-source-maps. Segments in node_modules become one "no source" segment per run, so a
+ * frame there prints as the bundle's position, never as a wrong line of ours; our sources are
+ * named from the repository root (`/packages/<package>/src/<file>.ts`).
+ */
+const ownSourcesOnly = {
+  name: 'own-sources-only',
+  setup(build) {
+    const { outfile, outdir } = build.initialOptions;
+    const maps = () =>
+      outfile
+        ? [`${outfile}.map`]
+        : readdirSync(outdir, { recursive: true })
+            .filter((name) => String(name).endsWith('.js.map'))
+            .map((name) => path.join(outdir, String(name)));
+    build.onEnd((result) => {
+      if (result.errors.length > 0) return;
+      for (const output of maps()) {
+        const file = path.resolve(output);
+        const map = JSON.parse(readFileSync(file, 'utf8'));
+        if (map.sourceRoot === '/') continue; // rewritten by an earlier build into the same folder
+        const kept = [];
+        const index = map.sources.map((source) => {
+          if (source.includes('node_modules/')) return -1;
+          kept.push(
+            path
+              .relative(__dirname, path.resolve(path.dirname(file), source))
+              .split(path.sep)
+              .join('/'),
+          );
+          return kept.length - 1;
+        });
+        const lines = decode(map.mappings).map((segments) => {
+          const out = [];
+          for (const segment of segments) {
+            const source = segment.length > 1 ? index[segment[1]] : -1;
+            if (source >= 0) out.push([segment[0], source, segment[2], segment[3]]);
+            else if (out.at(-1)?.length !== 1) out.push([segment[0]]);
+          }
+          return out;
+        });
+        writeFileSync(
+          file,
+          JSON.stringify({ version: 3, sourceRoot: '/', sources: kept, names: [], mappings: encode(lines) }),
+        );
+      }
+    });
+  },
+};
 
 /** esbuild options of the shipped bundles. */
 const shippedBuildOptions = {
@@ -12,7 +66,12 @@ const shippedBuildOptions = {
   format: 'cjs',
   // Prefer the SDK's and Powertools' ES module builds: esbuild can tree-shake them.
   mainFields: ['module', 'main'],
-  sourcemap: false,
+  // Stack traces point at the TypeScript sources (docs/decisions/0028): a linked map without the
+  // sources' text (mappings and file names are all a stack trace needs), read by Node because
+  // every function runs with NODE_OPTIONS=--enable-source-maps (serverless.yml).
+  sourcemap: 'linked',
+  sourcesContent: false,
+  plugins: [ownSourcesOnly],
   legalComments: 'none',
   alias: {
     // Lambda (and `sls invoke local`) always supply credentials in the environment.

@@ -46,4 +46,16 @@ describe('sls invoke local', () => {
       /Invalid backtest request: run_id: must be 1-64 characters[^"]*; strategy_version: is required/,
     );
   });
+
+  it('prints a stack trace that names the TypeScript file and line, from the shipped source map', () => {
+    // Act: Lambda runs every function with NODE_OPTIONS=--enable-source-maps (serverless.yml)
+    const result = runSls(['invoke', 'local', '-f', 'transformResults', '--stage', 'dev', '-d', '{}'], {
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+
+    // Assess
+    const output = `${result.stdout}\n${result.stderr}`;
+    expect(output).toContain('"errorType": "ValidationError"');
+    expect(output).toMatch(/at \S+ \(\/packages\/lambda-kit\/src\/validation\.ts:\d+:\d+\)/);
+  });
 });

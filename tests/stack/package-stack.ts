@@ -21,10 +21,10 @@ export const noCredentialsEnv = (): NodeJS.ProcessEnv => {
   return env;
 };
 
-export const runSls = (args: string[]) =>
+export const runSls = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   spawnSync(process.execPath, [slsBin, ...args], {
     cwd: repoRoot,
-    env: noCredentialsEnv(),
+    env: { ...noCredentialsEnv(), ...env },
     encoding: 'utf8',
   });
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { backtestTriggerInput } from '@tradai/backtest-trigger';
 import { checkServiceRolloutInput } from '@tradai/check-service-rollout';
@@ -17,6 +17,7 @@ import { validateDataQualityInput } from '@tradai/validate-data-quality';
 import { validateDataRequestInput } from '@tradai/validate-data-request';
 import { validateDeploymentInput } from '@tradai/validate-deployment';
 import { validateStrategyInput } from '@tradai/validate-strategy';
+import { unzipSync, zipSync } from 'fflate';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { readAsl } from '../../packages/workflow-tests/src/machines';
 import { type PackagedStack, readPackaged, repoRoot } from './package-stack';
@@ -135,10 +136,26 @@ describe('the packaged stack (sls package, no AWS credentials)', () => {
     }
   });
 
-  it('ships each function as a bundle of at most 150 KB', () => {
+  it('ships each function as code of at most 150 KB zipped, with a source map of our own sources only', () => {
     for (const key of Object.keys(stack.functions)) {
-      const zip = path.join(stack.dir, `${key}.zip`);
-      expect(statSync(zip).size, key).toBeLessThanOrEqual(150 * 1024);
+      // Prepare
+      const files = unzipSync(readFileSync(path.join(stack.dir, `${key}.zip`)));
+      const [code] = Object.entries(files).filter(([name]) => name.endsWith('.js'));
+      const [, map] = Object.entries(files).find(([name]) => name.endsWith('.js.map')) ?? [];
+
+      // Assess
+      expect(code, key).toBeDefined();
+      expect(
+        zipSync({ 'index.js': code?.[1] ?? new Uint8Array() }, { level: 9 }).length,
+        key,
+      ).toBeLessThanOrEqual(150 * 1024);
+      const sourceMap = JSON.parse(new TextDecoder().decode(map));
+      expect(sourceMap.sourceRoot, key).toBe('/');
+      expect(
+        sourceMap.sources.every((source: string) => /^packages\/[a-z-]+\/src\//.test(source)),
+        key,
+      ).toBe(true);
+      expect(map?.length ?? Number.POSITIVE_INFINITY, key).toBeLessThanOrEqual(40 * 1024);
     }
   });
 

@@ -65,6 +65,7 @@ export const RESULT_EXAMPLES: Record<string, unknown> = {
     sortino_ratio: null,
     calmar_ratio: null,
     ratio_source: { sharpe: 'absent', sortino: 'absent', calmar: 'absent' },
+    ratio_notes: {},
     starting_balance: 1,
     final_balance: null,
     stake_currency: null,
