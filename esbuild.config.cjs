@@ -7,11 +7,14 @@ const { decode, encode } = require('@jridgewell/sourcemap-codec');
 
 /**
  * A source map of our own code only (docs/decisions/0028). esbuild maps every bundled module; the
- * AWS SDK's entries make a map 5x the bundle, which Node parses at cold start under
- * --enable-source-maps. Segments in node_modules become one "no source" segment per run, so a
- * frame there prints as the bundle's position, never as a wrong line of ours; our sources are
+ * AWS SDK's entries make a map 5x the bundle. Each run of node_modules segments becomes one segment
+ * of a placeholder source, so a frame there prints as the bundle's position, never as a wrong line
+ * of ours; our sources are
  * named from the repository root (`/packages/<package>/src/<file>.ts`).
  */
+/** The one source every bundled dependency maps to (lambda-kit's stack-traces.ts leaves it be). */
+const DEPENDENCIES_SOURCE = 'node_modules';
+
 const ownSourcesOnly = {
   name: 'own-sources-only',
   setup(build) {
@@ -39,18 +42,22 @@ const ownSourcesOnly = {
           );
           return kept.length - 1;
         });
+        // Node reads a one-field segment as "same source as before": runs of dependency code
+        // point at one placeholder source instead, which the kit leaves unmapped.
+        const dependencies = kept.length;
         const lines = decode(map.mappings).map((segments) => {
           const out = [];
           for (const segment of segments) {
             const source = segment.length > 1 ? index[segment[1]] : -1;
             if (source >= 0) out.push([segment[0], source, segment[2], segment[3]]);
-            else if (out.at(-1)?.length !== 1) out.push([segment[0]]);
+            else if (out.at(-1)?.[1] !== dependencies) out.push([segment[0], dependencies, 0, 0]);
           }
           return out;
         });
+        const sources = [...kept, DEPENDENCIES_SOURCE];
         writeFileSync(
           file,
-          JSON.stringify({ version: 3, sourceRoot: '/', sources: kept, names: [], mappings: encode(lines) }),
+          JSON.stringify({ version: 3, sourceRoot: '/', sources, names: [], mappings: encode(lines) }),
         );
       }
     });
@@ -67,8 +74,8 @@ const shippedBuildOptions = {
   // Prefer the SDK's and Powertools' ES module builds: esbuild can tree-shake them.
   mainFields: ['module', 'main'],
   // Stack traces point at the TypeScript sources (docs/decisions/0028): a linked map without the
-  // sources' text (mappings and file names are all a stack trace needs), read by Node because
-  // every function runs with NODE_OPTIONS=--enable-source-maps (serverless.yml).
+  // sources' text (mappings and file names are all a stack trace needs), which the kit's handler
+  // reads on the first failure (lambda-kit/src/stack-traces.ts).
   sourcemap: 'linked',
   sourcesContent: false,
   plugins: [ownSourcesOnly],

@@ -48,10 +48,8 @@ describe('sls invoke local', () => {
   });
 
   it('prints a stack trace that names the TypeScript file and line, from the shipped source map', () => {
-    // Act: Lambda runs every function with NODE_OPTIONS=--enable-source-maps (serverless.yml)
-    const result = runSls(['invoke', 'local', '-f', 'transformResults', '--stage', 'dev', '-d', '{}'], {
-      NODE_OPTIONS: '--enable-source-maps',
-    });
+    // Act
+    const result = runSls(['invoke', 'local', '-f', 'transformResults', '--stage', 'dev', '-d', '{}']);
 
     // Assess
     const output = `${result.stdout}\n${result.stderr}`;

@@ -6,6 +6,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { FAIL_FAST_ERRORS } from './errors';
+import { mapStackTrace } from './stack-traces';
 import { parseOrThrow, type Schema } from './validation';
 
 /** Every workflow Lambda publishes its metrics here (the spec's CloudWatch table). */
@@ -33,6 +34,8 @@ export interface WorkflowHandlerOptions<S extends Schema, R> {
 const recordFailures = (logger: Logger, metrics: Metrics): MiddlewareObj => ({
   onError: async (request) => {
     const error = request.error;
+    // The log line and the runtime's own report both read `stack`: map it once, here.
+    mapStackTrace(error);
     const name = error?.name ?? 'UnknownError';
     metrics.addMetric('FailedInvocations', MetricUnit.Count, 1);
     metrics.addMetadata('error_name', name);
