@@ -51,6 +51,19 @@ const load = async () => {
   return { invoke: (input: unknown) => handler(input, fakeContext('tradai-dev-execution-metrics')), emf };
 };
 
+/** DynamoDB's conditional put on event_key, remembered: a second claim of a key fails. */
+const rememberClaims = () => {
+  const claimed = new Set<string>();
+  dynamodbMock.on(PutItemCommand).callsFake(async ({ Item }) => {
+    const key = String(Item?.event_key?.S);
+    if (claimed.has(key))
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    claimed.add(key);
+    return {};
+  });
+  return claimed;
+};
+
 describe('execution-metrics', () => {
   beforeEach(() => {
     vi.clearAllMocks();
@@ -116,17 +129,7 @@ describe('execution-metrics', () => {
 
   it('counts the failure of a redriven execution again, once per redrive', async () => {
     // Prepare: DynamoDB remembers the claims
-    const claimed = new Set<string>();
-    dynamodbMock.on(PutItemCommand).callsFake(async ({ Item }) => {
-      const key = String(Item?.event_key?.S);
-      if (claimed.has(key))
-        throw new ConditionalCheckFailedException({
-          message: 'The conditional request failed',
-          $metadata: {},
-        });
-      claimed.add(key);
-      return {};
-    });
+    const claimed = rememberClaims();
     const { invoke, emf } = await load();
 
     // Act
@@ -158,17 +161,7 @@ describe('execution-metrics', () => {
 
   it('emits nothing twice for the same execution and status', async () => {
     // Prepare: DynamoDB remembers the first claim
-    const claimed = new Set<string>();
-    dynamodbMock.on(PutItemCommand).callsFake(async ({ Item }) => {
-      const key = String(Item?.event_key?.S);
-      if (claimed.has(key))
-        throw new ConditionalCheckFailedException({
-          message: 'The conditional request failed',
-          $metadata: {},
-        });
-      claimed.add(key);
-      return {};
-    });
+    rememberClaims();
     const { invoke, emf } = await load();
 
     // Act
