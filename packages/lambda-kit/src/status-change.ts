@@ -12,7 +12,7 @@ export const statusChangeEventSchema = z.looseObject({
   source: z.literal('aws.states'),
   detail: z.looseObject({
     executionArn: z.string().check(
-      z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:[^\s:]{1,80}$/, {
+      z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^\s]{1,200}$/, {
         error: 'must be an execution ARN',
       }),
     ),
