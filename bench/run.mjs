@@ -103,8 +103,13 @@ for (const fn of functions) {
 
   // Round-robin, so drift on a busy machine hits the builds alike.
   const samples = { shipped: [], plain: [], empty: [], nomap: [] };
+  // Each round starts with the next build, so no build always runs first after a pause.
+  const variants = Object.keys(builds);
   for (let run = 0; run < runs; run++) {
-    for (const variant of Object.keys(builds)) samples[variant].push(measureInit(builds[variant], fn.name));
+    for (let i = 0; i < variants.length; i++) {
+      const variant = variants[(run + i) % variants.length];
+      samples[variant].push(measureInit(builds[variant], fn.name));
+    }
   }
   const init = Object.fromEntries(
     Object.entries(samples).map(([variant, values]) => [variant, median(values)]),
