@@ -19,7 +19,7 @@ import { validateDeploymentInput } from '@tradai/validate-deployment';
 import { validateStrategyInput } from '@tradai/validate-strategy';
 import { unzipSync, zipSync } from 'fflate';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { readAsl } from '../../packages/workflow-tests/src/machines';
+import { allStates, readAsl } from '../../packages/workflow-tests/src/machines';
 import { type PackagedStack, readPackaged, repoRoot } from './package-stack';
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown };
@@ -257,6 +257,45 @@ const ECS_ACCESS = {
   deploy: { family: undefined, roles: 'trading', table: 'DeploymentsTable', syncRule: false },
 } as const;
 
+/**
+ * The IAM actions one Task state needs, from AWS's "IAM policies for integrated services" pages:
+ * the integration, its `.sync` / `.sync:2` pattern (which also polls and stops, through a managed
+ * EventBridge rule), and tags on create.
+ */
+const requiredActions = (resourceArn: string, parameters: Record<string, unknown>): string[] => {
+  if (/^\$\{\w+Arn\}$/.test(resourceArn)) return ['lambda:InvokeFunction'];
+  const managedRule = ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'];
+  const integrations: Record<string, string[]> = {
+    'arn:aws:states:::ecs:runTask.sync': [
+      'ecs:RunTask',
+      'ecs:StopTask',
+      'ecs:DescribeTasks',
+      'iam:PassRole',
+      ...managedRule,
+    ],
+    'arn:aws:states:::ecs:runTask': ['ecs:RunTask', 'iam:PassRole'],
+    'arn:aws:states:::states:startExecution.sync:2': [
+      'states:StartExecution',
+      'states:DescribeExecution',
+      'states:StopExecution',
+      ...managedRule,
+    ],
+    'arn:aws:states:::states:startExecution': ['states:StartExecution'],
+    'arn:aws:states:::dynamodb:updateItem': ['dynamodb:UpdateItem'],
+    'arn:aws:states:::dynamodb:getItem': ['dynamodb:GetItem'],
+    'arn:aws:states:::dynamodb:putItem': ['dynamodb:PutItem'],
+    'arn:aws:states:::sqs:sendMessage': ['sqs:SendMessage'],
+    'arn:aws:states:::sns:publish': ['sns:Publish'],
+  };
+  const sdk = /^arn:aws:states:::aws-sdk:(\w+):(\w+)$/.exec(resourceArn);
+  const actions = sdk
+    ? [`${sdk[1]}:${(sdk[2] ?? '').charAt(0).toUpperCase()}${(sdk[2] ?? '').slice(1)}`]
+    : integrations[resourceArn];
+  if (!actions) throw new Error(`No IAM mapping for the integration ${resourceArn}: add it from AWS's page`);
+  const tagsOnCreate = resourceArn.startsWith('arn:aws:states:::ecs:runTask') && 'Tags' in parameters;
+  return tagsOnCreate ? [...actions, 'ecs:TagResource'] : actions;
+};
+
 describe.each([
   ['backtest', 'BacktestStateMachine', 'BacktestStateMachineRole', 'BacktestStateMachineLogGroup'],
   [
@@ -293,6 +332,28 @@ describe.each([
       },
     });
     expect(resource(logGroupId).Properties).toMatchObject({ RetentionInDays: 30 });
+  });
+
+  it('grants every IAM action its ASL needs, tags on create included (AWS "IAM policies for integrated services")', () => {
+    // Act: what each Task state's Resource and Parameters make Step Functions call
+    const required = new Map<string, string>();
+    for (const [name, state] of allStates(readAsl(machine))) {
+      if (state.Type !== 'Task') continue;
+      const resourceArn = String(state.Resource);
+      const needs = requiredActions(resourceArn, (state.Parameters ?? {}) as Record<string, unknown>);
+      for (const action of needs) required.set(action, name);
+    }
+
+    // Assess
+    const granted = statements().filter((s) => s.Effect === 'Allow');
+    const missing = [...required].filter(([action]) => !granted.some((s) => actionsOf(s).includes(action)));
+    expect(missing.map(([action, state]) => `${action} (for ${state})`)).toEqual([]);
+    if (required.has('ecs:TagResource')) {
+      const tagging = granted.find((s) => actionsOf(s).includes('ecs:TagResource')) as
+        | (Statement & { Condition?: Record<string, Record<string, string>> })
+        | undefined;
+      expect(tagging?.Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RunTask' } });
+    }
   });
 
   it('fills every placeholder of the ASL, and nothing else, through DefinitionSubstitutions', () => {
