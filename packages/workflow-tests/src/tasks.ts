@@ -12,6 +12,13 @@ export interface ContainerBehaviour {
   exit_code?: number;
   /** Spot reclaims the capacity mid-run: the FARGATE_SPOT task stops with SpotInterruption. */
   interrupted_on_spot?: boolean;
+  /** ...and the container, given SIGTERM, exits 0: the task ends without error, StopCode SpotInterruption. */
+  interrupted_on_spot_exits_zero?: boolean;
+  /**
+   * RunTask cannot place the task on FARGATE_SPOT: the .sync integration fails with
+   * AmazonECS.Unknown, the reason in the Cause ('with-reason') or not ('no-reason').
+   */
+  spot_unavailable?: 'with-reason' | 'no-reason';
   /** false: the container exits 0 but writes no result file. */
   writes_result?: boolean;
   /** false: the v9.2 container exits 0 without recording RUNNING and COMPLETED. */
@@ -58,10 +65,12 @@ export interface TaskContext {
 /** An error as Step Functions names it (`States.TaskFailed`, `DynamoDB.ConditionalCheckFailedException`). */
 export const namedError = (name: string, cause: string): Error => Object.assign(new Error(cause), { name });
 
-const DEFAULT_CONTAINER: Required<ContainerBehaviour> = {
+const DEFAULT_CONTAINER: Required<Omit<ContainerBehaviour, 'spot_unavailable'>> &
+  Pick<ContainerBehaviour, 'spot_unavailable'> = {
   duration_minutes: 42,
   exit_code: 0,
   interrupted_on_spot: false,
+  interrupted_on_spot_exits_zero: false,
   writes_result: true,
   records_status: true,
 };
@@ -111,6 +120,23 @@ const runStrategyContainer = (state: AslState, params: Params, ctx: TaskContext)
   const capacity =
     (params.CapacityProviderStrategy as { CapacityProvider: string }[] | undefined)?.[0]?.CapacityProvider ??
     'FARGATE';
+  if (behaviour.spot_unavailable && capacity === 'FARGATE_SPOT') {
+    // AWS's connect-ecs page: a task RunTask could not place fails the integration as AmazonECS.Unknown.
+    throw namedError(
+      'AmazonECS.Unknown',
+      behaviour.spot_unavailable === 'with-reason'
+        ? JSON.stringify({
+            Failures: [
+              {
+                Arn: String(params.TaskDefinition),
+                Reason:
+                  'Capacity is unavailable at this time. Please try again later or in a different availability zone',
+              },
+            ],
+          })
+        : '',
+    );
+  }
   const { definition, vars, taskArn } = launch(params, world, capacity);
 
   const image = definition.definition.containerDefinitions.find((c) => c.name === 'strategy')?.image ?? '';
@@ -130,6 +156,10 @@ const runStrategyContainer = (state: AslState, params: Params, ctx: TaskContext)
     Containers: [{ Name: 'strategy', Image: image, ExitCode: exitCode, LastStatus: 'STOPPED' }],
   });
 
+  if (behaviour.interrupted_on_spot_exits_zero && capacity === 'FARGATE_SPOT') {
+    world.now += 7 * 60_000;
+    return task('SpotInterruption', 0, 7, 'Your Spot Task was interrupted.');
+  }
   if (behaviour.interrupted_on_spot && capacity === 'FARGATE_SPOT') {
     world.now += 7 * 60_000;
     throw namedError(
