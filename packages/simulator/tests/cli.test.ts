@@ -50,7 +50,7 @@ describe('tradai-sim, as a subprocess', () => {
       /s3 deleted +s3:\/\/tradai-local-backtest-runs\/runs\/bt-20260105-strategytestv3-001\/tmp\/freqtrade\.log/,
     );
     expect(run.stdout).toContain(
-      '14 state transitions: $0.000350 per execution, $0.02 a month at 50 executions',
+      '15 state transitions: $0.000375 per execution, $0.02 a month at 50 executions',
     );
     expect(run.stdout).toContain('As the case expects (SUCCEEDED).');
     expect(run.stdout).not.toContain('\u001b[');
