@@ -63,7 +63,7 @@ export const lifecycleMetrics = (detail: StatusChange): LifecycleMetric[] => {
 };
 
 /** One end of one run of an execution: a redriven execution ends again, and counts again. */
-export const statusEventKey = (detail: StatusChange): string =>
+const statusEventKey = (detail: StatusChange): string =>
   `${detail.executionArn}#${detail.status}#${detail.redriveCount ?? 0}`;
 
 const environment = z.object({

@@ -5,6 +5,5 @@ export {
   handler,
   type LifecycleMetric,
   lifecycleMetrics,
-  statusEventKey,
   workflowTypeOf,
 } from './handler';

@@ -237,9 +237,6 @@ export const configOverridesSchema = z
     }),
   );
 
-/** The keys `config_overrides` accepts. */
-export const OVERRIDABLE_SETTINGS = Object.keys(configOverridesSchema.def.shape);
-
 const nestedDatesSchema = z.object({
   backtester: z.optional(
     z.object({ START_DATE: z.optional(z.unknown()), END_DATE: z.optional(z.unknown()) }),

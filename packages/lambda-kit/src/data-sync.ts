@@ -14,7 +14,7 @@ import { workflowSchema } from './run-artifacts';
 export { MAX_SYNC_CANDLES_PER_SYMBOL, MAX_SYNC_DAYS };
 
 /** The backtest's nested sync of run X is the execution `X-data-sync`: that namespace is reserved. */
-export const NESTED_SYNC_SUFFIX = '-data-sync';
+const NESTED_SYNC_SUFFIX = '-data-sync';
 
 const rangeRule = z.superRefine(
   (r: { start_date: string; end_date: string; timeframe: z.output<typeof timeframeSchema> }, ctx) => {

@@ -23,7 +23,6 @@ export {
   isoDateSchema,
   isoDateToMillis,
   MAX_SYMBOLS_PER_REQUEST,
-  OVERRIDABLE_SETTINGS,
   runIdSchema,
   strategyNameSchema,
   strategyVersionSchema,
@@ -39,7 +38,6 @@ export {
   dataSyncRequestSchema,
   MAX_SYNC_CANDLES_PER_SYMBOL,
   MAX_SYNC_DAYS,
-  NESTED_SYNC_SUFFIX,
 } from './data-sync';
 export {
   DATASET_MANIFEST_VERSION,
@@ -86,7 +84,6 @@ export {
   type RunArtifacts,
   runArtifacts,
   runsEnvironment,
-  TERMINAL_RUN_STATUSES,
   WORKFLOWS,
   type Workflow,
   type WorkflowError,

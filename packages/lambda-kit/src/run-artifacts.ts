@@ -42,8 +42,6 @@ export const workflowSchema = z.enum(WORKFLOWS, {
 
 /** A run's status as the workflow-state table records it (docs/contracts/workflow-state.md). */
 export const RUN_STATUSES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
-/** Statuses no later write may change. TIMED_OUT and ABORTED are the reconciler's (decision 0025). */
-export const TERMINAL_RUN_STATUSES = ['COMPLETED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
 /** The error object a Step Functions Catch puts at its ResultPath. */
 export const workflowErrorSchema = z.object({
