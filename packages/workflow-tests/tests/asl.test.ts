@@ -85,9 +85,9 @@ describe.each(MACHINES)('%s.asl.json', (machine) => {
     }[machine];
     expect(ends.map(([name, state]) => `${name}:${state.Type}`)).toEqual([`${success}:Pass`]);
     const fails = Object.entries(definition.States).filter(([, state]) => state.Type === 'Fail');
-    expect(fails.map(([name, state]) => `${name}:${String(state.ErrorPath)}`)).toEqual([
-      'FailRun:$.failure.Error',
-    ]);
+    expect(
+      fails.map(([name, state]) => `${name}:${String(state.ErrorPath)}:${String(state.CausePath)}`),
+    ).toEqual(['FailRun:$.error.Error:$.error.Cause', 'FailRunWithoutCause:$.failure.Error:$.failure.Cause']);
   });
 
   it('bounds every .sync task without a heartbeat nothing could send, and keeps a healthy 70-minute backtest alive', () => {
