@@ -26,5 +26,6 @@ export {
 } from './run';
 export { type CaseDefinition, type CaseExpectation, readCases, readMockConfig } from './scenarios';
 export { checkFixtures, SEEDED, seedWorld } from './seed';
+export { namedError } from './tasks';
 export { worstCasePathSeconds, worstCaseStateSeconds } from './timing';
 export { World, type WorldChange } from './world';

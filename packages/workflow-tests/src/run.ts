@@ -228,7 +228,15 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
         RoleArn: 'local',
       },
       StateMachine: { Id: stateMachineArn, Name: `tradai-${LOCAL.stage}-${machine}` },
-      State: { EnteredTime: startedAt, Name: '', RetryCount: 0 },
+      // Read when a state evaluates its Parameters, which is when it is entered: the world's clock
+      // only moves inside tasks, so $$.State.EnteredTime advances state by state as on AWS.
+      State: {
+        get EnteredTime() {
+          return new Date(world.now).toISOString();
+        },
+        Name: '',
+        RetryCount: 0,
+      },
     } as never,
   });
 

@@ -1,5 +1,7 @@
 import type { Timeframe } from '@tradai/lambda-kit';
+import { StatesTimeoutError } from 'aws-local-stepfunctions';
 import type { ExpressionInput } from './dynamodb-expressions';
+import { describeExecution, describeStoppedTask } from './ecs-shapes';
 import { invokeLocalFunction, isLocalFunction, LOCAL_BUCKETS } from './handlers';
 import type { AslState } from './machines';
 import { FREQTRADE_RESULT_FIXTURE, readFixture, writeManifests } from './seed';
@@ -62,8 +64,15 @@ export interface TaskContext {
   runChild: (machine: 'data-sync', input: unknown, executionName: string) => Promise<ChildExecution>;
 }
 
-/** An error as Step Functions names it (`States.TaskFailed`, `DynamoDB.ConditionalCheckFailedException`). */
-export const namedError = (name: string, cause: string): Error => Object.assign(new Error(cause), { name });
+/**
+ * An error as Step Functions names it (`States.TaskFailed`, `DynamoDB.ConditionalCheckFailedException`).
+ * `States.Timeout` is the engine's own timeout error, which `States.TaskFailed` never matches, as on
+ * AWS; a plain error of that name would be caught by a `States.TaskFailed` catcher.
+ */
+export const namedError = (name: string, cause: string): Error =>
+  name === 'States.Timeout'
+    ? Object.assign(new StatesTimeoutError(), { message: cause })
+    : Object.assign(new Error(cause), { name });
 
 const DEFAULT_CONTAINER: Required<Omit<ContainerBehaviour, 'spot_unavailable'>> &
   Pick<ContainerBehaviour, 'spot_unavailable'> = {
@@ -142,19 +151,21 @@ const runStrategyContainer = (state: AslState, params: Params, ctx: TaskContext)
   const image = definition.definition.containerDefinitions.find((c) => c.name === 'strategy')?.image ?? '';
   const startedAt = world.now;
   const timeoutSeconds = Number(state.TimeoutSeconds ?? 99_999_999);
-  const task = (stopCode: string, exitCode: number | null, minutes: number, reason: string) => ({
-    TaskArn: taskArn,
-    TaskDefinitionArn: definition.arn,
-    ClusterArn: params.Cluster,
-    CapacityProviderName: capacity,
-    LastStatus: 'STOPPED',
-    StartedBy: params.StartedBy,
-    StartedAt: startedAt,
-    StoppedAt: startedAt + minutes * 60_000,
-    StopCode: stopCode,
-    StoppedReason: reason,
-    Containers: [{ Name: 'strategy', Image: image, ExitCode: exitCode, LastStatus: 'STOPPED' }],
-  });
+  const task = (stopCode: string, exitCode: number | null, minutes: number, reason: string) =>
+    describeStoppedTask({
+      taskArn,
+      definition,
+      params,
+      capacity,
+      container: 'strategy',
+      image,
+      startedAt,
+      stoppedAt: startedAt + minutes * 60_000,
+      stopCode,
+      stoppedReason: reason,
+      exitCode,
+      region: world.settings.region,
+    });
 
   if (behaviour.interrupted_on_spot_exits_zero && capacity === 'FARGATE_SPOT') {
     world.now += 7 * 60_000;
@@ -256,20 +267,20 @@ const runNestedExecution = async (params: Params, ctx: TaskContext) => {
   ctx.world.changes.push({ kind: 'states:start', stateMachineArn: arn, name, input: params.Input });
   const startDate = ctx.world.now;
   const child = await ctx.runChild('data-sync', params.Input, name);
-  const described = {
-    ExecutionArn: child.executionArn,
-    StateMachineArn: arn,
-    Name: name,
-    StartDate: startDate,
-    StopDate: ctx.world.now,
-  };
-  if (child.status !== 'SUCCEEDED') {
-    throw namedError(
-      'States.TaskFailed',
-      JSON.stringify({ ...described, Status: child.status, ...child.error }),
-    );
-  }
-  return { ...described, Status: 'SUCCEEDED', Output: child.output };
+  const described = describeExecution({
+    executionArn: child.executionArn,
+    stateMachineArn: arn,
+    name,
+    status: child.status,
+    input: params.Input,
+    startDate,
+    stopDate: ctx.world.now,
+    error: child.error,
+    // .sync:2 parses the child's output; a failed child has none.
+    output: child.status === 'SUCCEEDED' ? child.output : undefined,
+  });
+  if (child.status !== 'SUCCEEDED') throw namedError('States.TaskFailed', JSON.stringify(described));
+  return described;
 };
 
 /**
@@ -295,22 +306,25 @@ const runDataCollection = (state: AslState, params: Params, ctx: TaskContext) =>
     throw namedError('States.Timeout', `FetchAndStoreData did not finish within ${timeoutSeconds} s`);
   }
   world.now += behaviour.duration_minutes * 60_000;
-  const task = {
-    TaskArn: taskArn,
-    TaskDefinitionArn: definition.arn,
-    LastStatus: 'STOPPED',
-    StartedAt: startedAt,
-    StoppedAt: world.now,
-  };
+  const image =
+    definition.definition.containerDefinitions.find((c) => c.name === 'data-collection')?.image ?? '';
+  const task = (exitCode: number) =>
+    describeStoppedTask({
+      taskArn,
+      definition,
+      params,
+      capacity: 'FARGATE',
+      container: 'data-collection',
+      image,
+      startedAt,
+      stoppedAt: world.now,
+      stopCode: 'EssentialContainerExited',
+      stoppedReason: 'Essential container in task exited',
+      exitCode,
+      region: world.settings.region,
+    });
   if (behaviour.exit_code !== 0) {
-    throw namedError(
-      'States.TaskFailed',
-      JSON.stringify({
-        ...task,
-        StopCode: 'EssentialContainerExited',
-        Containers: [{ Name: 'data-collection', ExitCode: behaviour.exit_code }],
-      }),
-    );
+    throw namedError('States.TaskFailed', JSON.stringify(task(behaviour.exit_code)));
   }
   const symbols = JSON.parse(vars.SYMBOLS ?? '[]') as string[];
   const timeframe = vars.TIMEFRAME as Timeframe;
@@ -324,11 +338,7 @@ const runDataCollection = (state: AslState, params: Params, ctx: TaskContext) =>
     duplicates: behaviour.duplicate_candles,
     ohlcViolations: behaviour.ohlc_violations,
   });
-  return {
-    ...task,
-    StopCode: 'EssentialContainerExited',
-    Containers: [{ Name: 'data-collection', ExitCode: 0 }],
-  };
+  return task(0);
 };
 
 const containerName = (params: Params) =>

@@ -1,0 +1,104 @@
+import '../src/polyfills';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { describe, expect, it } from 'vitest';
+import { namedError, runWorkflow } from '../src';
+
+/** A one-state machine whose Pass state evaluates `parameters`, run by the local engine. */
+const evaluate = async (parameters: Record<string, unknown>, input: unknown, context?: unknown) => {
+  const machine = new StateMachine({
+    StartAt: 'Evaluate',
+    States: { Evaluate: { Type: 'Pass', Parameters: parameters, End: true } },
+  } as never);
+  return machine.run(input as never, { context: context as never }).result as Promise<
+    Record<string, unknown>
+  >;
+};
+
+// patches/aws-local-stepfunctions+3.0.0.patch, applied by `npm ci` (postinstall: patch-package).
+describe('the local engine, where the machines depend on it behaving like AWS', () => {
+  it('keeps the escapes States.JsonToString writes, so nested JSON text stays JSON', async () => {
+    // Prepare
+    const error = { Error: 'States.TaskFailed', Cause: JSON.stringify({ StopCode: 'SpotInterruption' }) };
+
+    // Act
+    const output = await evaluate({ 'text.$': 'States.JsonToString($.error)' }, { error });
+
+    // Assess
+    expect(output.text).toBe(JSON.stringify(error));
+    expect(JSON.parse(String(output.text))).toEqual(error);
+  });
+
+  it("reads a quoted literal's escapes as AWS does (\\' is a quote), and keeps a value's backslashes", async () => {
+    // Act
+    const output = await evaluate(
+      { 'text.$': "States.Format('it\\'s {}', $.path)" },
+      { path: 'C:\\runs\\42' },
+    );
+
+    // Assess
+    expect(output.text).toBe("it's C:\\runs\\42");
+  });
+
+  it('takes $$.Execution.StartTime from the execution, not from the wall clock', async () => {
+    // Act
+    const output = await evaluate(
+      { 'start.$': '$$.Execution.StartTime' },
+      {},
+      {
+        Execution: { StartTime: '2026-01-05T09:00:00.000Z' },
+      },
+    );
+
+    // Assess
+    expect(output.start).toBe('2026-01-05T09:00:00.000Z');
+  });
+
+  it('advances $$.State.EnteredTime with the simulated clock: the record spans the 42 container minutes', async () => {
+    // Act
+    const run = await runWorkflow({ machine: 'backtest', caseName: 'ContainerExitsNonZero' });
+
+    // Assess
+    const started = Date.parse(String(run.record?.started_at));
+    const completed = Date.parse(String(run.record?.completed_at));
+    expect(started).toBe(run.end.startDate);
+    expect(completed - started).toBeGreaterThanOrEqual(42 * 60_000);
+    expect(completed).toBeLessThanOrEqual(run.end.stopDate);
+  });
+});
+
+describe("the world's failures, as the engine matches them", () => {
+  it('raises a task timeout that a States.TaskFailed catcher does not catch, as AWS never would', async () => {
+    // Prepare
+    const machine = new StateMachine({
+      StartAt: 'Work',
+      States: {
+        Work: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::ecs:runTask.sync',
+          TimeoutSeconds: 60,
+          Catch: [
+            { ErrorEquals: ['States.TaskFailed'], ResultPath: '$.error', Next: 'TaskFailed' },
+            { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'TimedOut' },
+          ],
+          End: true,
+        },
+        TaskFailed: { Type: 'Pass', Result: 'TaskFailed', End: true },
+        TimedOut: { Type: 'Pass', Result: 'TimedOut', End: true },
+      },
+    } as never);
+
+    // Act
+    const output = await machine.run({} as never, {
+      overrides: {
+        taskResourceLocalHandlers: {
+          Work: async () => {
+            throw namedError('States.Timeout', 'Work did not finish within 60 s');
+          },
+        },
+      },
+    }).result;
+
+    // Assess
+    expect(output).toBe('TimedOut');
+  });
+});
