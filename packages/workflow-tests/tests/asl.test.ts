@@ -18,6 +18,28 @@ const isLambdaTask = (state: AslState) =>
   !String(state.Resource).includes('StateMachine');
 const isSyncTask = (state: AslState) => state.Type === 'Task' && String(state.Resource).includes('.sync');
 
+/**
+ * The transient errors each service integration is retried on, as AWS names them
+ * (docs/decisions/0030: the docs, LocalStack's port of the integrations, and the names unconfirmed).
+ */
+const TRANSIENT_ERRORS: [resource: string, errors: string[]][] = [
+  [
+    'arn:aws:states:::ecs:runTask.sync',
+    ['ECS.AmazonECSException', 'ECS.ServerException', 'ECS.SdkClientException', 'ECS.ThrottlingException'],
+  ],
+  [
+    'arn:aws:states:::dynamodb:',
+    [
+      'DynamoDB.ProvisionedThroughputExceededException',
+      'DynamoDB.RequestLimitExceeded',
+      'DynamoDB.ThrottlingException',
+      'DynamoDB.InternalServerError',
+    ],
+  ],
+  ['arn:aws:states:::aws-sdk:ecs:', ['Ecs.ServerException', 'Ecs.EcsException', 'Ecs.ThrottlingException']],
+  ['arn:aws:states:::sqs:', ['SQS.AmazonSQSException', 'SQS.SdkClientException']],
+];
+
 describe.each(MACHINES)('%s.asl.json', (machine) => {
   const definition = readAsl(machine);
   const states = allStates(definition);
@@ -40,6 +62,15 @@ describe.each(MACHINES)('%s.asl.json', (machine) => {
 
     // Assess
     expect(placeholders.filter((name) => !(name in LOCAL_SUBSTITUTIONS))).toEqual([]);
+  });
+
+  it("retries every ECS, DynamoDB and SQS task on each of its service's transient error names", () => {
+    for (const [name, state] of states) {
+      const errors = TRANSIENT_ERRORS.find(([resource]) => String(state.Resource).startsWith(resource))?.[1];
+      if (state.Type !== 'Task' || !errors) continue;
+      const retried = (state.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
+      expect(retried, name).toEqual(expect.arrayContaining(errors));
+    }
   });
 
   it('retries every Lambda task with the standard retrier and never retries a business error', () => {
