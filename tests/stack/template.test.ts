@@ -21,6 +21,7 @@ import { unzipSync, zipSync } from 'fflate';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { allStates, readAsl } from '../../packages/workflow-tests/src/machines';
 import { type PackagedStack, readPackaged, repoRoot } from './package-stack';
+import { sdkCallsOf } from './sdk-calls';
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown };
 
@@ -295,6 +296,57 @@ const requiredActions = (resourceArn: string, parameters: Record<string, unknown
   const tagsOnCreate = resourceArn.startsWith('arn:aws:states:::ecs:runTask') && 'Tags' in parameters;
   return tagsOnCreate ? [...actions, 'ecs:TagResource'] : actions;
 };
+
+describe("each function's role", () => {
+  const functions = () =>
+    resourcesOfType('AWS::Lambda::Function').map(([id, fn]) => ({
+      id,
+      entry: `${String(fn.Properties?.Handler).replace(/\.handler$/, '')}.ts`,
+      roleId: ((fn.Properties?.Role as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt'] ?? [])[0] ?? '',
+    }));
+
+  it('grants every IAM action its SDK calls need, each on named resources, tags on create included', async () => {
+    // Act: what each function's bundled sources call (tests/stack/sdk-calls.ts)
+    const missing: string[] = [];
+    const unscoped: string[] = [];
+    let derived = 0;
+    for (const { id, entry, roleId } of functions()) {
+      const calls = await sdkCallsOf(repoRoot, entry);
+      derived += calls.length;
+      const granted = statementsOf(roleId).filter((statement) => statement.Effect === 'Allow');
+      for (const { action, file } of calls) {
+        const grants = granted.filter((statement) => asList(statement.Action).includes(action));
+        if (grants.length === 0) missing.push(`${id}: ${action} (called in ${file})`);
+        else if (
+          !NO_RESOURCE_LEVEL_PERMISSIONS.has(action) &&
+          grants.some((statement) => asList(statement.Resource).includes('*'))
+        )
+          unscoped.push(`${id}: ${action}`);
+      }
+    }
+
+    // Assess
+    expect(derived).toBeGreaterThan(15);
+    expect(missing).toEqual([]);
+    expect(unscoped).toEqual([]);
+  });
+
+  it('lets pin-task-definition tag only the task definitions it registers, and pass only the template roles', async () => {
+    // Act
+    const calls = (await sdkCallsOf(repoRoot, 'packages/pin-task-definition/src/index.ts')).map(
+      (c) => c.action,
+    );
+    const tagging = statementsOf('PinTaskDefinitionRole').find((statement) =>
+      asList(statement.Action).includes('ecs:TagResource'),
+    ) as (Statement & { Condition?: unknown }) | undefined;
+
+    // Assess
+    expect(calls).toEqual(
+      expect.arrayContaining(['ecs:RegisterTaskDefinition', 'ecs:TagResource', 'iam:PassRole']),
+    );
+    expect(tagging?.Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } });
+  });
+});
 
 describe.each([
   ['backtest', 'BacktestStateMachine', 'BacktestStateMachineRole', 'BacktestStateMachineLogGroup'],
