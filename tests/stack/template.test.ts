@@ -302,7 +302,7 @@ describe("each function's role", () => {
     resourcesOfType('AWS::Lambda::Function').map(([id, fn]) => ({
       id,
       entry: `${String(fn.Properties?.Handler).replace(/\.handler$/, '')}.ts`,
-      roleId: ((fn.Properties?.Role as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt'] ?? [])[0] ?? '',
+      roleId: (fn.Properties?.Role as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt']?.[0] ?? '',
     }));
 
   it('grants every IAM action its SDK calls need, each on named resources, tags on create included', async () => {

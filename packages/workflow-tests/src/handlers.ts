@@ -84,7 +84,7 @@ export const applyLocalEnvironment = () => Object.assign(process.env, LOCAL_ENVI
 
 /**
  * Runs the real handler behind `functionArn`. A handler's error comes back as Lambda reports it to
- * Step Functions: `Error` is the error's name, `Cause` the JSON of errorType and errorMessage.
+ * Step Functions: `Error` is the error's name, `Cause` the JSON of errorType, errorMessage and trace.
  */
 export const invokeLocalFunction = async (functionArn: string, payload: unknown): Promise<unknown> => {
   const target = HANDLERS[functionArn];
@@ -94,7 +94,9 @@ export const invokeLocalFunction = async (functionArn: string, payload: unknown)
   } catch (error) {
     const name = error instanceof Error ? error.name : 'Error';
     const message = error instanceof Error ? error.message : String(error);
-    throw Object.assign(new Error(JSON.stringify({ errorType: name, errorMessage: message })), { name });
+    // Lambda's Node.js runtime reports the stack as `trace`, one line per entry: part of AWS's size.
+    const trace = error instanceof Error ? (error.stack ?? '').split('\n') : [];
+    throw Object.assign(new Error(JSON.stringify({ errorType: name, errorMessage: message, trace })), { name });
   }
 };
 
