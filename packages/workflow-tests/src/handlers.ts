@@ -96,7 +96,9 @@ export const invokeLocalFunction = async (functionArn: string, payload: unknown)
     const message = error instanceof Error ? error.message : String(error);
     // Lambda's Node.js runtime reports the stack as `trace`, one line per entry: part of AWS's size.
     const trace = error instanceof Error ? (error.stack ?? '').split('\n') : [];
-    throw Object.assign(new Error(JSON.stringify({ errorType: name, errorMessage: message, trace })), { name });
+    throw Object.assign(new Error(JSON.stringify({ errorType: name, errorMessage: message, trace })), {
+      name,
+    });
   }
 };
 
