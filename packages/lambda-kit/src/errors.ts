@@ -97,6 +97,15 @@ export class RolloutFailedError extends Error {
 }
 keepClassName(RolloutFailedError, 'RolloutFailedError');
 
+/** The rollout did not finish within the time the service's own settings allow (docs/decisions/0031). */
+export class RolloutTimedOutError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RolloutTimedOutError';
+  }
+}
+keepClassName(RolloutTimedOutError, 'RolloutTimedOutError');
+
 /** Error names the state machines match on, so ASL and code cannot drift apart silently. */
 export const ErrorNames = {
   validation: 'ValidationError',

@@ -15,6 +15,8 @@ export const BUSINESS_FAILURES: readonly string[] = [
   'DataStaleError',
   'DuplicateRunError',
   'DeploymentRefusedError',
+  // Another deploy of the same service holds its lease: nothing was touched; retry after it ends.
+  'DeploymentInProgressError',
   'DataQualityError',
   // The nested data sync failed: its own execution is classified (and pages) on its own.
   'DataSyncFailedError',

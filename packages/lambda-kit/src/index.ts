@@ -65,6 +65,7 @@ export {
   RETRYABLE_LAMBDA_ERRORS,
   RolloutFailedError,
   RolloutInProgressError,
+  RolloutTimedOutError,
   TransientAwsError,
   ValidationError,
 } from './errors';
