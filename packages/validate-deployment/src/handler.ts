@@ -34,7 +34,24 @@ const environment = z.object({
     ),
     [...DEPLOY_ENVIRONMENTS],
   ),
+  /**
+   * How long a deploy's lease on its service lasts (docs/decisions/0031): longer than the deploy
+   * machine's TimeoutSeconds (3600), so a lease never expires under a deploy that is still running.
+   */
+  DEPLOY_LEASE_SECONDS: z._default(
+    z.coerce.number().check(z.int(), z.minimum(5_460), z.maximum(86_400)),
+    6_300,
+  ),
 });
+
+/** The deploy's lease on its service, timed by this function's clock (AcquireServiceLease compares these). */
+export interface ServiceLease {
+  /** Now, ISO 8601: a lease that expired before this may be taken over. */
+  now: string;
+  expires_at: string;
+  /** The same instant in epoch seconds, as a string: the table's TTL attribute (housekeeping only). */
+  expires_at_epoch: string;
+}
 
 export interface ValidatedDeployment {
   deployment_id: string;
@@ -45,7 +62,14 @@ export interface ValidatedDeployment {
   /** The backtest a live deployment rests on; empty for a dry-run without one. */
   backtest_run_id: string;
   service_name: string;
+  lease: ServiceLease;
 }
+
+const leaseFrom = (now: number, seconds: number): ServiceLease => ({
+  now: new Date(now).toISOString(),
+  expires_at: new Date(now + seconds * 1000).toISOString(),
+  expires_at_epoch: String(Math.floor(now / 1000) + seconds),
+});
 
 /** The COMPLETED backtest of exactly this version, or the reason there is none. */
 const checkBacktest = async (table: string, request: DeployRequest & { backtest_run_id: string }) => {
@@ -106,6 +130,7 @@ export const { handler, logger, metrics } = createWorkflowHandler({
       environment: request.environment,
       backtest_run_id: request.backtest_run_id ?? '',
       service_name: tradingServiceName(env.STAGE, request.environment, request.strategy_name),
+      lease: leaseFrom(Date.now(), env.DEPLOY_LEASE_SECONDS),
     };
     tools.logger.info('Deployment accepted', { ...validated });
     return validated;

@@ -36,7 +36,11 @@ describe('validate-deployment', () => {
     vi.stubEnv('WORKFLOW_STATE_TABLE', 'tradai-dev-workflow-state');
   });
 
-  it('accepts a dry-run without any backtest and names its service', async () => {
+  it('accepts a dry-run without any backtest, names its service, and times its lease past the machine timeout', async () => {
+    // Prepare
+    vi.useFakeTimers({ now: Date.parse('2026-01-05T09:00:00Z'), toFake: ['Date'] });
+
+    // Act & Assess
     await expect(invoke(dryRun)).resolves.toEqual({
       deployment_id: 'deploy-1',
       request_id: 'deploy-1',
@@ -45,8 +49,25 @@ describe('validate-deployment', () => {
       environment: 'dry-run',
       backtest_run_id: '',
       service_name: 'tradai-dev-dry-run-momentumstrategy',
+      lease: {
+        now: '2026-01-05T09:00:00.000Z',
+        expires_at: '2026-01-05T10:45:00.000Z',
+        expires_at_epoch: String(Date.parse('2026-01-05T10:45:00Z') / 1000),
+      },
     });
     expect(dynamodbMock.calls()).toHaveLength(0);
+    vi.useRealTimers();
+  });
+
+  it('refuses a lease shorter than the deploy machine may run (DEPLOY_LEASE_SECONDS)', async () => {
+    // Prepare
+    vi.stubEnv('DEPLOY_LEASE_SECONDS', '600');
+
+    // Act & Assess
+    await expect(invoke(dryRun)).rejects.toMatchObject({
+      name: 'ConfigurationError',
+      message: expect.stringContaining('DEPLOY_LEASE_SECONDS'),
+    });
   });
 
   it('accepts a live deployment resting on a COMPLETED backtest of that exact version', async () => {
