@@ -6,6 +6,7 @@ import {
   createWorkflowHandler,
   RolloutFailedError,
   RolloutInProgressError,
+  RolloutTimedOutError,
   readEnvironment,
   toWorkflowError,
 } from '@tradai/lambda-kit';
@@ -24,7 +25,43 @@ export const checkServiceRolloutInput = z.strictObject({
 
 const environment = z.object({
   ECS_CLUSTER: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,255}$/, { error: 'must be an ECS cluster name' })),
+  /** Fargate provisioning, image pull and container start of one task (per environment). */
+  ROLLOUT_TASK_START_SECONDS: z._default(
+    z.coerce.number().check(z.int(), z.minimum(30), z.maximum(900)),
+    180,
+  ),
+  /** The target group's deregistration delay, for a service behind a load balancer (ELB's default). */
+  ROLLOUT_DEREGISTRATION_DELAY_SECONDS: z._default(
+    z.coerce.number().check(z.int(), z.minimum(0), z.maximum(3_600)),
+    300,
+  ),
 });
+
+/** The deploy machine's RolloutInProgressError retrier: every 30 s, at most 40 times. */
+export const ROLLOUT_POLL_SECONDS = 30;
+export const MAX_ROLLOUT_SECONDS = 40 * ROLLOUT_POLL_SECONDS;
+/** ECS's default stopTimeout: SIGTERM, then SIGKILL 30 s later. */
+export const STOP_TIMEOUT_SECONDS = 30;
+
+/**
+ * How long a stop-before-start rollout of this service may take (docs/decisions/0031): the old task
+ * stops (stop timeout, plus the deregistration delay behind a load balancer), the new one starts,
+ * ECS waits out the health-check grace period, and one poll sees it. Never more than the machine's
+ * retry budget allows.
+ */
+export const rolloutBudgetSeconds = (
+  service: { healthCheckGracePeriodSeconds?: number; loadBalancers?: unknown[] },
+  settings: { taskStartSeconds: number; deregistrationDelaySeconds: number },
+): number => {
+  const deregistration = (service.loadBalancers?.length ?? 0) > 0 ? settings.deregistrationDelaySeconds : 0;
+  const needed =
+    STOP_TIMEOUT_SECONDS +
+    deregistration +
+    settings.taskStartSeconds +
+    (service.healthCheckGracePeriodSeconds ?? 0) +
+    ROLLOUT_POLL_SECONDS;
+  return Math.min(needed, MAX_ROLLOUT_SECONDS);
+};
 
 export interface RolloutState {
   state: 'COMPLETED';
@@ -34,8 +71,9 @@ export interface RolloutState {
 
 /**
  * Whether the service finished rolling out `task_definition_arn`: COMPLETED returns; still rolling
- * out throws `RolloutInProgressError` (the state machine retries it, a bounded number of times);
- * ECS giving up, or another deployment taking over, throws `RolloutFailedError`.
+ * out throws `RolloutInProgressError` (the state machine retries it), until the service's own
+ * budget has passed since the deployment was created (`RolloutTimedOutError`); ECS giving up
+ * (its circuit breaker), or another deployment taking over, throws `RolloutFailedError`.
  */
 export const { handler, logger, metrics } = createWorkflowHandler({
   service: 'check-service-rollout',
@@ -52,8 +90,13 @@ export const { handler, logger, metrics } = createWorkflowHandler({
       throw new ConfigurationError(`Service ${service_name} does not exist on cluster ${env.ECS_CLUSTER}`);
     const primary = service.deployments?.find((deployment) => deployment.status === 'PRIMARY');
     if (primary?.taskDefinition !== task_definition_arn) {
+      const ours = service.deployments?.find(
+        (deployment) => deployment.taskDefinition === task_definition_arn,
+      );
       throw new RolloutFailedError(
-        `Service ${service_name} now rolls out ${primary?.taskDefinition ?? 'nothing'}, not ${task_definition_arn}: another deployment took over`,
+        ours?.rolloutState === 'FAILED'
+          ? `Rollout of ${task_definition_arn} failed and ECS rolled the service back to ${primary?.taskDefinition ?? 'nothing'}: ${ours.rolloutStateReason ?? 'no reason given'}`
+          : `Service ${service_name} now rolls out ${primary?.taskDefinition ?? 'nothing'}, not ${task_definition_arn}: another deployment took over`,
       );
     }
     const running = primary.runningCount ?? 0;
@@ -64,6 +107,17 @@ export const { handler, logger, metrics } = createWorkflowHandler({
       );
     }
     if (primary.rolloutState !== 'COMPLETED' || running < desired) {
+      const budget = rolloutBudgetSeconds(service, {
+        taskStartSeconds: env.ROLLOUT_TASK_START_SECONDS,
+        deregistrationDelaySeconds: env.ROLLOUT_DEREGISTRATION_DELAY_SECONDS,
+      });
+      const elapsed = primary.createdAt ? (Date.now() - primary.createdAt.getTime()) / 1000 : 0;
+      if (elapsed > budget) {
+        tools.metrics.addMetric('RolloutsTimedOut', MetricUnit.Count, 1);
+        throw new RolloutTimedOutError(
+          `${service_name}: ${running}/${desired} tasks running (${primary.rolloutState ?? 'unknown'}) after ${Math.round(elapsed)} s; this service's rollout should take at most ${budget} s`,
+        );
+      }
       tools.metrics.addMetric('RolloutChecksInProgress', MetricUnit.Count, 1);
       throw new RolloutInProgressError(
         `${service_name}: ${running}/${desired} tasks running (${primary.rolloutState ?? 'unknown'})`,

@@ -1,1 +1,8 @@
-export { checkServiceRolloutInput, handler, type RolloutState } from './handler';
+export {
+  checkServiceRolloutInput,
+  handler,
+  MAX_ROLLOUT_SECONDS,
+  ROLLOUT_POLL_SECONDS,
+  type RolloutState,
+  rolloutBudgetSeconds,
+} from './handler';

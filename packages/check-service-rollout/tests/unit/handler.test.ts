@@ -3,7 +3,7 @@ import { awsError, censusOfRejections, fakeContext } from '@tradai/lambda-kit/te
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { handler } from '../../src';
+import { handler, rolloutBudgetSeconds } from '../../src';
 
 const ecsMock = mockClient(ECSClient);
 const TD = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/tradai-dev-trading-live-MomentumStrategy:3';
@@ -69,6 +69,67 @@ describe('check-service-rollout', () => {
     await expect(invoke(event)).rejects.toMatchObject({
       name: 'RolloutFailedError',
       message: expect.stringContaining('circuit breaker'),
+    });
+  });
+
+  it('says ECS rolled the service back when its circuit breaker failed our deployment and made the old one PRIMARY', async () => {
+    // Prepare
+    ecsMock.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          serviceName: event.service_name,
+          deployments: [
+            {
+              status: 'PRIMARY',
+              taskDefinition: OLD,
+              desiredCount: 1,
+              runningCount: 1,
+              rolloutState: 'IN_PROGRESS',
+            },
+            {
+              status: 'ACTIVE',
+              taskDefinition: TD,
+              rolloutState: 'FAILED',
+              rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+            },
+          ],
+        },
+      ],
+    });
+
+    // Act & Assess
+    await expect(invoke(event)).rejects.toMatchObject({
+      name: 'RolloutFailedError',
+      message: expect.stringContaining(`ECS rolled the service back to ${OLD}`),
+    });
+  });
+
+  it.each([
+    ['no load balancer, no grace period', {}, 240],
+    ['a 60 s grace period', { healthCheckGracePeriodSeconds: 60 }, 300],
+    [
+      'a load balancer (300 s deregistration delay)',
+      { loadBalancers: [{}], healthCheckGracePeriodSeconds: 60 },
+      600,
+    ],
+    ['a grace period longer than the machine waits', { healthCheckGracePeriodSeconds: 3_000 }, 1_200],
+  ])('allows a rollout with %s %i s', (_, settings, budget) => {
+    expect(rolloutBudgetSeconds(settings, { taskStartSeconds: 180, deregistrationDelaySeconds: 300 })).toBe(
+      budget,
+    );
+  });
+
+  it("throws RolloutTimedOutError once the rollout has run past its service's budget, and not before", async () => {
+    // Prepare: created 239 s, then 241 s ago, for a 240 s budget
+    const createdAt = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000);
+    service({ rolloutState: 'IN_PROGRESS', runningCount: 0, createdAt: createdAt(239) });
+    await expect(invoke(event)).rejects.toMatchObject({ name: 'RolloutInProgressError' });
+    service({ rolloutState: 'IN_PROGRESS', runningCount: 0, createdAt: createdAt(241) });
+
+    // Act & Assess
+    await expect(invoke(event)).rejects.toMatchObject({
+      name: 'RolloutTimedOutError',
+      message: expect.stringContaining('should take at most 240 s'),
     });
   });
 
