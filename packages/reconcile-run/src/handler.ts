@@ -10,6 +10,7 @@ import {
   awsClientConfig,
   check,
   createWorkflowHandler,
+  deployRequestSchema,
   isAwsErrorNamed,
   readEnvironment,
   runIdSchema,
@@ -17,6 +18,7 @@ import {
   statusChangeEventSchema,
   TransientAwsError,
   toWorkflowError,
+  tradingServiceName,
   UNCATCHABLE_ERRORS,
   type Workflow,
   workflowOfMachine,
@@ -40,6 +42,9 @@ const environment = z.object({
     .string()
     .check(z.regex(/^[A-Za-z0-9_-]{1,60}$/, { error: 'must be a state machine name prefix' })),
   NOTICE_CLAIM_DAYS: z._default(z.coerce.number().check(z.int(), z.minimum(2), z.maximum(30)), 7),
+  /** A deploy's lease on its service (docs/decisions/0031), released when the deploy ends outside its ASL. */
+  DEPLOY_LEASES_TABLE: name('DynamoDB table'),
+  STAGE: z.string().check(z.regex(/^[a-z0-9-]{1,20}$/, { error: 'must be a stage name such as dev' })),
 });
 type Environment = z.output<typeof environment>;
 
@@ -51,10 +56,17 @@ export type RecordOutcome =
   | 'no-record' // no record under this execution's run id
   | 'not-recorded'; // a machine without workflow-state records
 
+/** What became of a deploy's lease on its service. */
+export type LeaseOutcome =
+  | 'released' // this execution held it; it is free for the next deploy
+  | 'not-held' // another execution holds it, or nobody does (the machine released it)
+  | 'no-service'; // the input names no deployable service: the deploy never took a lease
+
 export interface Reconciled {
   workflow: Workflow | null;
   record: RecordOutcome;
   notified: boolean;
+  lease?: LeaseOutcome;
   reason?: string;
 }
 
@@ -123,6 +135,36 @@ const recordEnd = async (detail: FailedEnd, env: Environment): Promise<RecordOut
     }
   }
   return outcome;
+};
+
+/**
+ * Releases the deploy's lease on its service, only if this execution holds it: an aborted or
+ * timed-out deploy never reaches its own release, and the next deploy would wait out the expiry.
+ */
+const releaseLease = async (detail: StatusChange, env: Environment): Promise<LeaseOutcome> => {
+  let input: unknown;
+  try {
+    input = JSON.parse(detail.input ?? '');
+  } catch {
+    return 'no-service';
+  }
+  const request = check(deployRequestSchema, input);
+  if (!request.ok) return 'no-service';
+  const service = tradingServiceName(env.STAGE, request.data.environment, request.data.strategy_name);
+  try {
+    await dynamodb.send(
+      new DeleteItemCommand({
+        TableName: env.DEPLOY_LEASES_TABLE,
+        Key: { service_name: { S: service } },
+        ConditionExpression: 'execution_arn = :arn',
+        ExpressionAttributeValues: { ':arn': { S: detail.executionArn } },
+      }),
+    );
+    return 'released';
+  } catch (error) {
+    if (isAwsErrorNamed(error, 'ConditionalCheckFailedException')) return 'not-held';
+    throw toWorkflowError(error, `Releasing the deploy lease on ${service}`);
+  }
 };
 
 /**
@@ -212,12 +254,14 @@ export const { handler, logger, metrics } = createWorkflowHandler({
         ? await recordEnd(ended, env)
         : 'not-recorded';
     if (record === 'reconciled') tools.metrics.addMetric('RunsReconciled', MetricUnit.Count, 1);
+    const lease = workflow === 'deploy' ? { lease: await releaseLease(ended, env) } : {};
+    if (lease.lease === 'released') tools.metrics.addMetric('DeployLeasesReleased', MetricUnit.Count, 1);
     if (machineNotified(ended, record))
-      return { workflow, record, notified: false, reason: 'the machine notified' };
+      return { workflow, record, ...lease, notified: false, reason: 'the machine notified' };
 
     const claim = `notice#${detail.executionArn}#${detail.redriveCount ?? 0}`;
     if (!(await claimNotice(claim, env))) {
-      return { workflow, record, notified: false, reason: 'already notified' };
+      return { workflow, record, ...lease, notified: false, reason: 'already notified' };
     }
     try {
       await notify(workflow, candidateRunIds(detail)[0], ended, env);
@@ -234,6 +278,6 @@ export const { handler, logger, metrics } = createWorkflowHandler({
       status: detail.status,
       record,
     });
-    return { workflow, record, notified: true };
+    return { workflow, record, ...lease, notified: true };
   },
 });

@@ -96,6 +96,8 @@ describe('reconcile-run', () => {
     vi.stubEnv('NOTICE_CLAIMS_TABLE', 'tradai-dev-execution-metric-events');
     vi.stubEnv('NOTIFY_FUNCTION_NAME', 'tradai-dev-notify-completion');
     vi.stubEnv('STATE_MACHINE_PREFIX', 'tradai-dev-');
+    vi.stubEnv('DEPLOY_LEASES_TABLE', 'tradai-dev-deploy-leases');
+    vi.stubEnv('STAGE', 'dev');
   });
 
   it('marks an aborted run ABORTED and tells people once', async () => {
@@ -118,6 +120,84 @@ describe('reconcile-run', () => {
       },
     ]);
     expect(lambdaMock).toReceiveCommandWith(InvokeCommand, { FunctionName: 'tradai-dev-notify-completion' });
+  });
+
+  describe("a deploy's lease on its service", () => {
+    const DEPLOY_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:tradai-dev-deploy';
+    const DEPLOY = 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-deploy:deploy-7';
+    const deployEnd = (status: 'ABORTED' | 'TIMED_OUT', input: unknown) =>
+      event(status, {
+        executionArn: DEPLOY,
+        stateMachineArn: DEPLOY_MACHINE,
+        name: 'deploy-7',
+        input: JSON.stringify(input),
+      });
+    const request = {
+      request_id: 'deploy-7',
+      strategy_name: 'MomentumStrategy',
+      strategy_version: '1.2.0',
+      environment: 'dry-run',
+    };
+    /** A leases table that evaluates `execution_arn = :arn` as DynamoDB would. */
+    const leases = (held: Record<string, string>) => {
+      tables({});
+      dynamodbMock
+        .on(DeleteItemCommand, { TableName: 'tradai-dev-deploy-leases' })
+        .callsFake(async (input) => {
+          const service = String(input.Key?.service_name?.S);
+          if (held[service] !== input.ExpressionAttributeValues?.[':arn']?.S) {
+            throw new ConditionalCheckFailedException({
+              message: 'The conditional request failed',
+              $metadata: {},
+            });
+          }
+          delete held[service];
+          return {};
+        });
+      return held;
+    };
+
+    it.each(['ABORTED', 'TIMED_OUT'] as const)(
+      'releases the lease a %s deploy held, for the next deploy',
+      async (status) => {
+        // Prepare
+        const held = leases({ 'tradai-dev-dry-run-momentumstrategy': DEPLOY });
+
+        // Act
+        const result = await invoke(deployEnd(status, request));
+
+        // Assess
+        expect(result).toMatchObject({ workflow: 'deploy', lease: 'released', notified: true });
+        expect(held).toEqual({});
+      },
+    );
+
+    it("leaves another deploy's lease alone", async () => {
+      // Prepare
+      const other = `${DEPLOY}-other`;
+      const held = leases({ 'tradai-dev-dry-run-momentumstrategy': other });
+
+      // Act
+      const result = await invoke(deployEnd('ABORTED', request));
+
+      // Assess
+      expect(result).toMatchObject({ lease: 'not-held' });
+      expect(held).toEqual({ 'tradai-dev-dry-run-momentumstrategy': other });
+    });
+
+    it('touches no lease for an input that names no deployable service', async () => {
+      // Prepare
+      leases({});
+
+      // Act
+      const result = await invoke(deployEnd('ABORTED', { ...request, environment: 'prod' }));
+
+      // Assess
+      expect(result).toMatchObject({ lease: 'no-service' });
+      expect(
+        dynamodbMock.commandCalls(DeleteItemCommand, { TableName: 'tradai-dev-deploy-leases' }),
+      ).toHaveLength(0);
+    });
   });
 
   it("closes the trigger's PENDING record of an execution that timed out before claiming it", async () => {
