@@ -285,6 +285,7 @@ const requiredActions = (resourceArn: string, parameters: Record<string, unknown
     'arn:aws:states:::dynamodb:updateItem': ['dynamodb:UpdateItem'],
     'arn:aws:states:::dynamodb:getItem': ['dynamodb:GetItem'],
     'arn:aws:states:::dynamodb:putItem': ['dynamodb:PutItem'],
+    'arn:aws:states:::dynamodb:deleteItem': ['dynamodb:DeleteItem'],
     'arn:aws:states:::sqs:sendMessage': ['sqs:SendMessage'],
     'arn:aws:states:::sns:publish': ['sns:Publish'],
   };

@@ -37,7 +37,31 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ConditionalCheckFailed, type Item } from './dynamodb-expressions';
 import { invokeLocalFunctionByName } from './handlers';
 import type { RolloutBehaviour } from './tasks';
-import type { TaskDefinitionRevision, World } from './world';
+import type { Service, TaskDefinitionRevision, World } from './world';
+
+const ROLLOUT_POLL_MS = 30_000;
+
+/**
+ * How a rollout the case describes ends. ECS's circuit breaker with rollback fails our deployment
+ * and puts the previous task definition back as a new PRIMARY deployment; a newer deploy (another
+ * pipeline, a person) replaces ours with a later revision.
+ */
+const endRollout = (service: Service, outcome: NonNullable<RolloutBehaviour['outcome']>) => {
+  const w = world();
+  if (outcome === 'COMPLETED' || outcome === 'FAILED') return w.endRollout(service, outcome);
+  if (outcome === 'STUCK') return;
+  const ours = service.deployments.find((d) => d.status === 'PRIMARY');
+  const previous = service.deployments.find((d) => d !== ours)?.taskDefinition;
+  if (outcome === 'ROLLED_BACK_BY_ECS') {
+    w.endRollout(service, 'FAILED');
+    if (previous) w.updateService(service.name, previous);
+  } else {
+    const family = w.findTaskDefinition(service.taskDefinition);
+    const newer = family && w.registerTaskDefinition(family.family, family.definition, family.tags);
+    if (newer) w.updateService(service.name, newer.arn);
+  }
+  w.endRollout(service, 'COMPLETED');
+};
 
 /** Rollout checks seen per service in the current run. */
 const rolloutChecks = new Map<string, number>();
@@ -166,28 +190,30 @@ export const useWorld = (next: World, rolloutBehaviour: RolloutBehaviour = {}) =
     };
   });
 
-  // Each DescribeServices after an update moves the PRIMARY rollout along, as the case says.
+  // Each DescribeServices after an update moves the PRIMARY rollout along, as the case says, and
+  // stands for one of the machine's 30 s polls: the world's clock moves on by 30 s.
   ecs.on(DescribeServicesCommand).callsFake(async ({ services = [] }) => {
     const found = services.flatMap((name: string) => {
       const service = world().services.get(name);
       if (!service) return [];
       const primary = service.deployments.find((d) => d.status === 'PRIMARY');
       if (primary && primary.rolloutState === 'IN_PROGRESS') {
+        world().now += ROLLOUT_POLL_MS;
         const checks = (rolloutChecks.get(name) ?? 0) + 1;
         rolloutChecks.set(name, checks);
         const outcome = rollout.outcome ?? 'COMPLETED';
-        if (outcome !== 'STUCK' && checks > (rollout.checks_in_progress ?? 1)) {
-          primary.rolloutState = outcome;
-          if (outcome === 'COMPLETED') primary.runningCount = primary.desiredCount;
-          if (outcome === 'FAILED')
-            primary.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
-        }
+        if (outcome !== 'STUCK' && checks > (rollout.checks_in_progress ?? 1)) endRollout(service, outcome);
       }
+      // ECS's timestamps, on the caller's clock: as old, by the world's clock, as they are.
+      const since = (at: number) => new Date(Date.now() - (world().now - at));
       return [
         {
           serviceName: service.name,
           taskDefinition: service.taskDefinition,
-          deployments: service.deployments.map((d) => ({ ...d })),
+          healthCheckGracePeriodSeconds: service.healthCheckGracePeriodSeconds,
+          loadBalancers: service.loadBalancers ?? [],
+          deploymentConfiguration: { ...service.deploymentConfiguration },
+          deployments: service.deployments.map((d) => ({ ...d, createdAt: since(d.createdAt) })),
         },
       ];
     });

@@ -4,7 +4,8 @@
  * repeated write is harmless) instead of trusting a canned answer.
  *
  *   update:    SET a = :v, #b = if_not_exists(b, :v)
- *   condition: attribute_exists(p) | attribute_not_exists(p) | p = q | p <> q | p IN (q, ...)
+ *   condition: attribute_exists(p) | attribute_not_exists(p) | p = q | p <> q | p < q (<=, >, >=)
+ *              | p IN (q, ...)
  *              combined with AND, OR, NOT and parentheses
  */
 
@@ -25,7 +26,7 @@ export class ExpressionError extends Error {
   }
 }
 
-const TOKEN = /\s*(\(|\)|,|<>|=|[#:]?[A-Za-z_][A-Za-z0-9_]*)/y;
+const TOKEN = /\s*(\(|\)|,|<>|<=|>=|<|>|=|[#:]?[A-Za-z_][A-Za-z0-9_]*)/y;
 
 const tokenize = (text: string): string[] => {
   const tokens: string[] = [];
@@ -133,6 +134,7 @@ class Parser {
       const equal = same(left, this.operand(item));
       return operator === '=' ? equal : !equal;
     }
+    if (['<', '<=', '>', '>='].includes(operator)) return ordered(left, operator, this.operand(item));
     if (operator.toUpperCase() === 'IN') {
       this.expect('(');
       const candidates = [this.operand(item)];
@@ -169,6 +171,20 @@ class Parser {
     return updated;
   }
 }
+
+/**
+ * DynamoDB's comparators: strings by their UTF-8 bytes, numbers by value; operands of different
+ * types, or a missing attribute, make the comparison false.
+ */
+const ordered = (a: AttributeValue | undefined, operator: string, b: AttributeValue | undefined): boolean => {
+  let order: number;
+  if (typeof a?.S === 'string' && typeof b?.S === 'string') {
+    order = Buffer.compare(Buffer.from(a.S, 'utf8'), Buffer.from(b.S, 'utf8'));
+  } else if (typeof a?.N === 'string' && typeof b?.N === 'string') {
+    order = Math.sign(Number(a.N) - Number(b.N));
+  } else return false;
+  return { '<': order < 0, '<=': order <= 0, '>': order > 0, '>=': order >= 0 }[operator] ?? false;
+};
 
 const same = (a: AttributeValue | undefined, b: AttributeValue | undefined) =>
   a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b);

@@ -78,6 +78,7 @@ export const LOCAL_ENVIRONMENT: Record<string, string> = {
   NOTICE_CLAIMS_TABLE: `tradai-${LOCAL.stage}-execution-metric-events`,
   NOTIFY_FUNCTION_NAME: `tradai-${LOCAL.stage}-notify-completion`,
   STATE_MACHINE_PREFIX: `tradai-${LOCAL.stage}-`,
+  DEPLOY_LEASES_TABLE: `tradai-${LOCAL.stage}-deploy-leases`,
 };
 
 export const applyLocalEnvironment = () => Object.assign(process.env, LOCAL_ENVIRONMENT);

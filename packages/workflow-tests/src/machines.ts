@@ -32,6 +32,7 @@ export const LOCAL_SUBSTITUTIONS: Record<string, string> = {
   ValidateDeploymentArn: lambdaArn('validate-deployment'),
   CheckServiceRolloutArn: lambdaArn('check-service-rollout'),
   DeploymentsTable: `tradai-${LOCAL.stage}-deployments`,
+  DeployLeasesTable: `tradai-${LOCAL.stage}-deploy-leases`,
   ValidateDataQualityArn: lambdaArn('validate-data-quality'),
   DataCollectionTaskDefinition: `tradai-${LOCAL.stage}-data-collection`,
   DatasetBucket: `tradai-${LOCAL.stage}-market-data`,

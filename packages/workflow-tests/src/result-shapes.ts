@@ -98,12 +98,17 @@ export const RESULT_EXAMPLES: Record<string, unknown> = {
     environment: 'dry-run',
     backtest_run_id: '',
     service_name: 's',
+    lease: { now: 't', expires_at: 't', expires_at_epoch: '0' },
   } satisfies ValidatedDeployment,
   '${CheckServiceRolloutArn}': { state: 'COMPLETED', running: 1, desired: 1 } satisfies RolloutState,
   // Service integrations: what Step Functions returns for each. DescribeServices' list may be empty.
   'arn:aws:states:::aws-sdk:ecs:describeServices': { Services: [], Failures: [] },
   'arn:aws:states:::aws-sdk:ecs:updateService': { Service: {} },
   'arn:aws:states:::dynamodb:updateItem': {},
+  'arn:aws:states:::dynamodb:putItem': {},
+  'arn:aws:states:::dynamodb:deleteItem': {},
+  // GetItem of a key that is not there answers without Item.
+  'arn:aws:states:::dynamodb:getItem': {},
   'arn:aws:states:::sqs:sendMessage': { MessageId: 'm', MD5OfMessageBody: 'x' },
   'arn:aws:states:::ecs:runTask.sync': {
     TaskArn: 'arn',

@@ -83,6 +83,11 @@ export interface RunOptions {
   world?: World;
   /** Called for each state event as it happens (the simulator's live trace). */
   onEvent?: (event: StateEvent) => void;
+  /**
+   * Interleaves executions in one world: the first time this execution reaches the Task state
+   * `state`, it waits for `until` (e.g. another execution's whole run) before the task runs.
+   */
+  holdAt?: { state: string; until: () => Promise<unknown> };
 }
 
 export const TABLE = LOCAL_SUBSTITUTIONS.WorkflowStateTable as string;
@@ -110,6 +115,7 @@ interface ExecuteOptions {
   mockedResponses: MockConfigFile['MockedResponses'];
   onEvent?: ((event: StateEvent) => void) | undefined;
   endOutsideAsl?: EndOutsideAsl | undefined;
+  holdAt?: RunOptions['holdAt'];
 }
 
 interface Executed {
@@ -164,7 +170,7 @@ const OUTSIDE_ENDS = {
 
 /** One execution of `machine`'s real ASL against the context's world; nested ones reuse it. */
 const execute = async (options: ExecuteOptions): Promise<Executed> => {
-  const { machine, input, executionName, ctx, testCase, mockedResponses, endOutsideAsl } = options;
+  const { machine, input, executionName, ctx, testCase, mockedResponses, endOutsideAsl, holdAt } = options;
   const { world } = ctx;
   const definition = resolvedAsl(machine);
   if (endOutsideAsl && definition.States[endOutsideAsl.at]?.Type !== 'Task') {
@@ -198,6 +204,7 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
       }
       const invocation = invocations.get(name) ?? 0;
       invocations.set(name, invocation + 1);
+      if (holdAt?.state === name && invocation === 0) await holdAt.until();
       const mockName = testCase[name];
       if (mockName && !mockedResponses[mockName])
         throw new Error(`Mock ${mockName} is not in MockedResponses`);
@@ -365,6 +372,7 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
     mockedResponses: mocks.MockedResponses,
     onEvent: options.onEvent,
     endOutsideAsl: definition.world?.end_outside_asl,
+    holdAt: options.holdAt,
   });
 
   const states = executed.events.filter((e) => e.event === 'entered').map((e) => e.state);

@@ -174,8 +174,12 @@ export const seedWorld = (): World => {
           rolloutState: 'COMPLETED',
           runningCount: 1,
           desiredCount: 1,
+          createdAt: world.now - 86_400_000,
         },
       ],
+      // As the platform creates them: ECS's defaults (start the new task first), one bot.
+      deploymentConfiguration: { maximumPercent: 200, minimumHealthyPercent: 100 },
+      runningTasks: [1],
     });
   }
   writeManifests(world, datasets.symbols, datasets.timeframe, datasets.coverage, false);

@@ -44,8 +44,12 @@ export interface DataCollectionBehaviour {
 export interface RolloutBehaviour {
   /** Checks that still see the rollout in progress before it ends. */
   checks_in_progress?: number;
-  /** How it ends: COMPLETED, FAILED (ECS circuit breaker), or STUCK (never ends). */
-  outcome?: 'COMPLETED' | 'FAILED' | 'STUCK';
+  /**
+   * How it ends: COMPLETED; FAILED (ECS's circuit breaker, no rollback); ROLLED_BACK_BY_ECS (the
+   * circuit breaker puts the previous task definition back); SUPERSEDED (a newer revision replaces
+   * ours mid-rollout); or STUCK (never ends).
+   */
+  outcome?: 'COMPLETED' | 'FAILED' | 'ROLLED_BACK_BY_ECS' | 'SUPERSEDED' | 'STUCK';
 }
 
 export interface ChildExecution {
@@ -358,6 +362,19 @@ export const answerTask = async (state: AslState, params: unknown, ctx: TaskCont
         p as unknown as ExpressionInput,
       );
       return {};
+    case 'arn:aws:states:::dynamodb:putItem': {
+      const item = p.Item as Record<string, Record<string, unknown>>;
+      const keyName = Object.keys(item)[0] ?? '';
+      ctx.world.putItem(String(p.TableName), { [keyName]: item[keyName] }, item, p as never);
+      return {};
+    }
+    case 'arn:aws:states:::dynamodb:getItem': {
+      const item = ctx.world.item(String(p.TableName), p.Key as Record<string, unknown>);
+      return item ? { Item: item } : {};
+    }
+    case 'arn:aws:states:::dynamodb:deleteItem':
+      ctx.world.deleteItem(String(p.TableName), p.Key as Record<string, unknown>, p as never);
+      return {};
     case 'arn:aws:states:::sqs:sendMessage':
       ctx.world.send({ queueUrl: String(p.QueueUrl), body: p.MessageBody });
       return { MessageId: `local-${ctx.world.queued.length}`, MD5OfMessageBody: '0'.repeat(32) };
@@ -388,7 +405,20 @@ export const answerTask = async (state: AslState, params: unknown, ctx: TaskCont
       return { Services: found, Failures: failures };
     }
     case 'arn:aws:states:::aws-sdk:ecs:updateService': {
-      const service = ctx.world.updateService(String(p.Service), String(p.TaskDefinition));
+      const configuration = p.DeploymentConfiguration as
+        | { MaximumPercent?: number; MinimumHealthyPercent?: number }
+        | undefined;
+      const service = ctx.world.updateService(String(p.Service), String(p.TaskDefinition), {
+        ...(typeof p.DesiredCount === 'number' ? { desiredCount: p.DesiredCount } : {}),
+        deploymentConfiguration: {
+          ...(configuration?.MaximumPercent === undefined
+            ? {}
+            : { maximumPercent: configuration.MaximumPercent }),
+          ...(configuration?.MinimumHealthyPercent === undefined
+            ? {}
+            : { minimumHealthyPercent: configuration.MinimumHealthyPercent }),
+        },
+      });
       if (!service)
         throw namedError('Ecs.ServiceNotFoundException', `Service not found: ${String(p.Service)}`);
       return { Service: { ServiceName: service.name, TaskDefinition: service.taskDefinition } };

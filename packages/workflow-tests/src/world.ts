@@ -34,6 +34,14 @@ export interface ServiceDeployment {
   rolloutStateReason?: string;
   runningCount: number;
   desiredCount: number;
+  /** World time the deployment was created (UpdateService). */
+  createdAt: number;
+}
+
+/** ECS's deploymentConfiguration; ECS's defaults are 200 and 100 (start the new task first). */
+export interface DeploymentConfiguration {
+  maximumPercent: number;
+  minimumHealthyPercent: number;
 }
 
 export interface Service {
@@ -41,6 +49,11 @@ export interface Service {
   taskDefinition: string;
   desiredCount: number;
   deployments: ServiceDeployment[];
+  deploymentConfiguration: DeploymentConfiguration;
+  healthCheckGracePeriodSeconds?: number;
+  loadBalancers?: unknown[];
+  /** Tasks of the service running, at every moment a rollout changed it (the first entry: before). */
+  runningTasks: number[];
 }
 
 export interface PublishedMessage {
@@ -65,6 +78,7 @@ export type WorldChange =
   | { kind: 'sns:publish'; subject: string | undefined }
   | { kind: 'sqs:send'; queueUrl: string }
   | { kind: 'ecs:update-service'; service: string; taskDefinition: string }
+  | { kind: 'ecs:tasks'; service: string; running: number }
   | { kind: 'states:start'; stateMachineArn: string; name: string; input: unknown };
 
 export interface WorldSettings {
@@ -151,21 +165,66 @@ export class World {
     return revision === undefined ? revisions.at(-1) : revisions.find((r) => r.revision === Number(revision));
   }
 
-  /** UpdateService: the new task definition becomes the PRIMARY deployment, rolling out. */
-  updateService(name: string, taskDefinition: string): Service | undefined {
+  /**
+   * UpdateService: the new task definition becomes the PRIMARY deployment, rolling out. How the
+   * service's tasks change follows its deployment configuration, as ECS does it: with
+   * `maximumPercent` above 100 the new task starts beside the old one (both run until the new is
+   * healthy); at 100 with `minimumHealthyPercent` 0 the old task stops first.
+   */
+  updateService(
+    name: string,
+    taskDefinition: string,
+    options: { desiredCount?: number; deploymentConfiguration?: Partial<DeploymentConfiguration> } = {},
+  ): Service | undefined {
     const service = this.services.get(name);
     if (!service) return undefined;
     for (const deployment of service.deployments) deployment.status = 'ACTIVE';
+    service.desiredCount = options.desiredCount ?? service.desiredCount;
+    service.deploymentConfiguration = {
+      ...service.deploymentConfiguration,
+      ...options.deploymentConfiguration,
+    };
     service.deployments.unshift({
       status: 'PRIMARY',
       taskDefinition,
       rolloutState: 'IN_PROGRESS',
       runningCount: 0,
       desiredCount: service.desiredCount,
+      createdAt: this.now,
     });
     service.taskDefinition = taskDefinition;
     this.changes.push({ kind: 'ecs:update-service', service: name, taskDefinition });
+    const running = service.runningTasks.at(-1) ?? 0;
+    const { maximumPercent, minimumHealthyPercent } = service.deploymentConfiguration;
+    const desired = service.desiredCount;
+    const stopFirst = Math.floor((desired * maximumPercent) / 100) <= running;
+    this.runTasks(
+      service,
+      stopFirst ? Math.ceil((desired * minimumHealthyPercent) / 100) : running + desired,
+    );
     return service;
+  }
+  /** The PRIMARY rollout ended: its tasks run (COMPLETED) or none of them started (FAILED). */
+  endRollout(service: Service, outcome: 'COMPLETED' | 'FAILED') {
+    const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+    if (!primary) return;
+    primary.rolloutState = outcome;
+    if (outcome === 'COMPLETED') {
+      primary.runningCount = primary.desiredCount;
+      for (const deployment of service.deployments) if (deployment !== primary) deployment.runningCount = 0;
+      this.runTasks(service, primary.desiredCount);
+    } else {
+      primary.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
+      this.runTasks(
+        service,
+        service.deployments.reduce((n, d) => n + (d === primary ? 0 : d.runningCount), 0),
+      );
+    }
+  }
+  private runTasks(service: Service, count: number) {
+    if (service.runningTasks.at(-1) === count) return;
+    service.runningTasks.push(count);
+    this.changes.push({ kind: 'ecs:tasks', service: service.name, running: count });
   }
 
   // --- DynamoDB ---
@@ -197,8 +256,15 @@ export class World {
     rows.set(JSON.stringify(key), item);
     this.tables.set(table, rows);
   }
-  deleteItem(table: string, key: Record<string, unknown>) {
-    this.tables.get(table)?.delete(JSON.stringify(key));
+  /** DeleteItem, under its condition when it has one (ConditionalCheckFailed otherwise). */
+  deleteItem(
+    table: string,
+    key: Record<string, unknown>,
+    condition?: Omit<ExpressionInput, 'UpdateExpression'>,
+  ) {
+    const rows = this.tables.get(table);
+    if (condition) checkCondition(rows?.get(JSON.stringify(key)), condition);
+    rows?.delete(JSON.stringify(key));
   }
   putRecord(table: string, runId: string, record: Record<string, string>) {
     const rows = this.tables.get(table) ?? new Map<string, Item>();
