@@ -69,7 +69,7 @@ const shippedBuildOptions = {
   bundle: true,
   minify: true,
   platform: 'node',
-  target: 'node22',
+  target: 'node24',
   format: 'cjs',
   // Prefer the SDK's and Powertools' ES module builds: esbuild can tree-shake them.
   mainFields: ['module', 'main'],

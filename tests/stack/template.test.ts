@@ -112,14 +112,14 @@ describe('the packaged stack (sls package, no AWS credentials)', () => {
     ['backtestTrigger', 'tradai-dev-backtest-trigger', 'BacktestTriggerRole'],
     ['executionMetrics', 'tradai-dev-execution-metrics', 'ExecutionMetricsRole'],
     ['reconcileRun', 'tradai-dev-reconcile-run', 'ReconcileRunRole'],
-  ])('deploys %s as %s on nodejs22.x with its own role', (key, name, roleId) => {
+  ])('deploys %s as %s on nodejs24.x with its own role', (key, name, roleId) => {
     // Act
     const [, fn] =
       resourcesOfType('AWS::Lambda::Function').find(([, f]) => f.Properties?.FunctionName === name) ?? [];
 
     // Assess
     expect(fn?.Properties).toMatchObject({
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Role: { 'Fn::GetAtt': [roleId, 'Arn'] },
       TracingConfig: { Mode: 'Active' },
