@@ -298,6 +298,40 @@ const requiredActions = (resourceArn: string, parameters: Record<string, unknown
   return tagsOnCreate ? [...actions, 'ecs:TagResource'] : actions;
 };
 
+describe("each function's environment", () => {
+  /** A CloudFormation intrinsic stands for a value only a deploy knows: an ARN, a URL, a name. */
+  const deployed = (value: unknown) => (typeof value === 'string' ? value : 'resolved-at-deploy');
+
+  it("satisfies its handler's own environment schema, so no function fails at start with ConfigurationError", async () => {
+    // Act
+    const problems: string[] = [];
+    let checked = 0;
+    for (const [id, fn] of resourcesOfType('AWS::Lambda::Function')) {
+      const packageName = String(fn.Properties?.Handler).split('/')[1] ?? '';
+      const module = (await import(`@tradai/${packageName}`)) as {
+        environment?: Parameters<typeof check>[0];
+      };
+      if (!module.environment) continue;
+      checked += 1;
+      const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables;
+      // Lambda's runtime sets AWS_REGION and the function's own name for every function.
+      const environment = {
+        AWS_REGION: 'eu-west-1',
+        AWS_LAMBDA_FUNCTION_NAME: String(fn.Properties?.FunctionName),
+        ...Object.fromEntries(Object.entries(variables ?? {}).map(([k, v]) => [k, deployed(v)])),
+      };
+      const result = check(module.environment, environment);
+      if (!result.ok)
+        problems.push(`${id}: ${result.issues.map((i) => `${i.field} ${i.message}`).join('; ')}`);
+    }
+
+    // Assess
+    expect(checked).toBeGreaterThanOrEqual(15);
+    expect(problems).toEqual([]);
+  });
+});
+
 describe("each function's role", () => {
   const functions = () =>
     resourcesOfType('AWS::Lambda::Function').map(([id, fn]) => ({

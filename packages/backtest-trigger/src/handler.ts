@@ -32,7 +32,7 @@ export const backtestTriggerInput = z.looseObject({
 
 const name = (what: string) =>
   z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,80}$/, { error: `must be a ${what} name` }));
-const environment = z.object({
+export const environment = z.object({
   WORKFLOW_STATE_TABLE: name('DynamoDB table'),
   BACKTEST_STATE_MACHINE_NAME: name('state machine'),
   BACKTEST_SIMPLIFIED_STATE_MACHINE_NAME: name('state machine'),

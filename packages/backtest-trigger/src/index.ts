@@ -1,1 +1,1 @@
-export { backtestTriggerInput, handler } from './handler';
+export { backtestTriggerInput, environment, handler } from './handler';

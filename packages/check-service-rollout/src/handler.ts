@@ -23,7 +23,7 @@ export const checkServiceRolloutInput = z.strictObject({
   ),
 });
 
-const environment = z.object({
+export const environment = z.object({
   ECS_CLUSTER: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,255}$/, { error: 'must be an ECS cluster name' })),
   /** Fargate provisioning, image pull and container start of one task (per environment). */
   ROLLOUT_TASK_START_SECONDS: z._default(

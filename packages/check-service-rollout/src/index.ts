@@ -1,5 +1,6 @@
 export {
   checkServiceRolloutInput,
+  environment,
   handler,
   MAX_ROLLOUT_SECONDS,
   ROLLOUT_POLL_SECONDS,

@@ -18,7 +18,7 @@ const s3 = new S3Client(awsClientConfig);
 
 export const cleanupResourcesInput = z.strictObject({ run_id: runIdSchema });
 
-const environment = z.object({
+export const environment = z.object({
   ...runsEnvironment,
 });
 

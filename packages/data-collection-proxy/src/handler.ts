@@ -46,7 +46,7 @@ export const dataCollectionProxyInput = z.discriminatedUnion('operation', [check
   error: (issue) => (issue.code === 'invalid_union' ? 'must be one of: check-freshness' : undefined),
 });
 
-const environment = z.object({
+export const environment = z.object({
   ...datasetsEnvironment,
   DEFAULT_EXCHANGE: z._default(exchangeSchema, 'binance'),
   FRESHNESS_GRACE_SECONDS: z._default(

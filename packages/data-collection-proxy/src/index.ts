@@ -1,1 +1,1 @@
-export { dataCollectionProxyInput, type FreshnessReport, handler } from './handler';
+export { dataCollectionProxyInput, environment, type FreshnessReport, handler } from './handler';

@@ -66,7 +66,7 @@ export const lifecycleMetrics = (detail: StatusChange): LifecycleMetric[] => {
 const statusEventKey = (detail: StatusChange): string =>
   `${detail.executionArn}#${detail.status}#${detail.redriveCount ?? 0}`;
 
-const environment = z.object({
+export const environment = z.object({
   METRIC_EVENTS_TABLE: z
     .string()
     .check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, { error: 'must be a DynamoDB table name' })),

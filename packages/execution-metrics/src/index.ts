@@ -1,5 +1,6 @@
 export {
   type EmittedMetrics,
+  environment,
   executionMetrics,
   executionMetricsInput,
   handler,

@@ -60,7 +60,7 @@ export const notifyCompletionInput = z
 /** The backtest run a notification is about: its own, or the one that asked for this sync. */
 const runIdOf = (notification: Notification) => notification.run_id ?? notification.requested_by?.run_id;
 
-const environment = z.object({
+export const environment = z.object({
   NOTIFICATION_TOPIC_NAME: z
     .string()
     .check(z.regex(/^[A-Za-z0-9_-]{1,256}$/, { error: 'must be an SNS topic name' })),

@@ -1,2 +1,2 @@
-export { handler, notifyCompletionInput } from './handler';
+export { environment, handler, notifyCompletionInput } from './handler';
 export { bodyOf, type Notification, subjectOf } from './message';

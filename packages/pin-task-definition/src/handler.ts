@@ -30,7 +30,7 @@ export const pinTaskDefinitionInput = z.strictObject({
   ),
 });
 
-const environment = z.object({
+export const environment = z.object({
   BACKTEST_TASK_TEMPLATE: familySchema('family'),
   STRATEGY_TASK_FAMILY_PREFIX: familySchema('family prefix'),
   STRATEGY_CONTAINER_NAME: z._default(familySchema('container name'), 'strategy'),

@@ -41,7 +41,7 @@ export const prepareConfigInput = z.strictObject({
   config_overrides: z._default(configOverridesSchema, {}),
 });
 
-const environment = z.object({
+export const environment = z.object({
   STRATEGY_BUCKET: bucketNameSchema,
   ...runsEnvironment,
 });

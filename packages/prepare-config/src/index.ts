@@ -1,2 +1,2 @@
-export { handler, type PreparedRun, prepareConfigInput } from './handler';
+export { environment, handler, type PreparedRun, prepareConfigInput } from './handler';
 export { buildRunConfig, deepMerge } from './run-config';

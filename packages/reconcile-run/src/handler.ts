@@ -33,7 +33,7 @@ export const reconcileRunInput = statusChangeEventSchema;
 
 const name = (what: string) =>
   z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, { error: `must be a ${what} name` }));
-const environment = z.object({
+export const environment = z.object({
   WORKFLOW_STATE_TABLE: name('DynamoDB table'),
   /** Claims `notice#<execution>#<redrive>` so that a repeated event notifies once. */
   NOTICE_CLAIMS_TABLE: name('DynamoDB table'),

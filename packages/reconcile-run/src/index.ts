@@ -1,1 +1,1 @@
-export { handler, type Reconciled, type RecordOutcome, reconcileRunInput } from './handler';
+export { environment, handler, type Reconciled, type RecordOutcome, reconcileRunInput } from './handler';

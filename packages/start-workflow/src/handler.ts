@@ -27,7 +27,7 @@ export const startWorkflowInput = z.looseObject({
 const machineName = z
   .string()
   .check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, { error: 'must be a state machine name' }));
-const environment = z.object({
+export const environment = z.object({
   DATA_SYNC_STATE_MACHINE_NAME: machineName,
   DEPLOY_STATE_MACHINE_NAME: machineName,
 });

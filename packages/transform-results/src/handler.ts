@@ -51,7 +51,7 @@ export const transformResultsInput = z.strictObject({
   ),
 });
 
-const environment = z.object({
+export const environment = z.object({
   ...runsEnvironment,
 });
 

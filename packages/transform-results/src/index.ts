@@ -4,5 +4,11 @@ export {
   freqtradeSharpe,
   freqtradeSortino,
 } from './freqtrade-metrics';
-export { backtestMetrics, handler, type TransformedResult, transformResultsInput } from './handler';
+export {
+  backtestMetrics,
+  environment,
+  handler,
+  type TransformedResult,
+  transformResultsInput,
+} from './handler';
 export { type BacktestSummary, summarise } from './summary';

@@ -39,7 +39,7 @@ export const validateDataQualityInput = z
   );
 
 const ratio = z.coerce.number().check(z.minimum(0), z.maximum(1));
-const environment = z.object({
+export const environment = z.object({
   ...datasetsEnvironment,
   MAX_GAP_RATIO: z._default(ratio, 0.005),
   MAX_DUPLICATE_RATIO: z._default(ratio, 0),

@@ -14,7 +14,7 @@ import * as z from 'zod/mini';
 /** The raw execution input, wrapped by the machine so that any JSON value reaches the schema. */
 export const validateDataRequestInput = wrappedExecutionInputSchema;
 
-const environment = z.object({
+export const environment = z.object({
   DEFAULT_EXCHANGE: z._default(exchangeSchema, 'binance'),
   /** Comma-separated ccxt ids the data-collection task can fetch from. */
   SUPPORTED_EXCHANGES: z._default(

@@ -1,1 +1,1 @@
-export { handler, type NormalisedDataSyncRequest, validateDataRequestInput } from './handler';
+export { environment, handler, type NormalisedDataSyncRequest, validateDataRequestInput } from './handler';

@@ -21,7 +21,7 @@ const dynamodb = new DynamoDBClient(awsClientConfig);
 
 export const validateDeploymentInput = wrappedExecutionInputSchema;
 
-const environment = z.object({
+export const environment = z.object({
   STAGE: z.string().check(z.regex(/^[a-z0-9-]{1,20}$/, { error: 'must be a stage name such as dev' })),
   WORKFLOW_STATE_TABLE: z
     .string()

@@ -1,1 +1,1 @@
-export { handler, type ValidatedDeployment, validateDeploymentInput } from './handler';
+export { environment, handler, type ValidatedDeployment, validateDeploymentInput } from './handler';

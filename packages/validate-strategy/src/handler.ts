@@ -29,7 +29,7 @@ export const validateStrategyInput = z.strictObject({
   strategy_version: strategyVersionSchema,
 });
 
-const environment = z.object({
+export const environment = z.object({
   AWS_REGION: awsRegionSchema,
   STRATEGY_BUCKET: bucketNameSchema,
   STRATEGY_CONFIG_PREFIX: z._default(s3PrefixSchema, s3Prefix('strategies')),

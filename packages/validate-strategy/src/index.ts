@@ -1,1 +1,1 @@
-export { handler, type StrategyValidation, validateStrategyInput } from './handler';
+export { environment, handler, type StrategyValidation, validateStrategyInput } from './handler';
