@@ -10,6 +10,7 @@ import { notifyCompletionInput } from '@tradai/notify-completion';
 import { pinTaskDefinitionInput } from '@tradai/pin-task-definition';
 import { prepareConfigInput } from '@tradai/prepare-config';
 import { reconcileRunInput } from '@tradai/reconcile-run';
+import { FUNCTIONS, functionLogicalId, MACHINES } from '@tradai/stack';
 import { startWorkflowInput } from '@tradai/start-workflow';
 import { transformResultsInput } from '@tradai/transform-results';
 import { validateBacktestRequestInput } from '@tradai/validate-backtest-request';
@@ -19,6 +20,7 @@ import { validateDeploymentInput } from '@tradai/validate-deployment';
 import { validateStrategyInput } from '@tradai/validate-strategy';
 import { unzipSync, zipSync } from 'fflate';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { LOCAL_ENVIRONMENT, LOCAL_FUNCTION_PACKAGES } from '../../packages/workflow-tests/src/handlers';
 import { allStates, readAsl } from '../../packages/workflow-tests/src/machines';
 import { type PackagedStack, readPackaged, repoRoot } from './package-stack';
 import { sdkCallsOf } from './sdk-calls';
@@ -329,6 +331,34 @@ describe("each function's environment", () => {
     // Assess
     expect(checked).toBeGreaterThanOrEqual(15);
     expect(problems).toEqual([]);
+  });
+});
+
+describe('the stack declaration (packages/stack)', () => {
+  it('is the only list of functions and machines: the template has exactly the declared ones', () => {
+    // Assess
+    expect(
+      resourcesOfType('AWS::Lambda::Function')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(FUNCTIONS.map(functionLogicalId).sort());
+    expect(
+      resourcesOfType('AWS::StepFunctions::StateMachine')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(MACHINES.map((machine) => machine.id).sort());
+  });
+
+  it('gives the local engine a value for every environment variable a function it runs declares', () => {
+    // Act
+    const missing = FUNCTIONS.filter((fn) => LOCAL_FUNCTION_PACKAGES.includes(fn.package)).flatMap((fn) =>
+      Object.keys(fn.environment)
+        .filter((name) => !(name in LOCAL_ENVIRONMENT))
+        .map((name) => `${fn.key}: ${name}`),
+    );
+
+    // Assess
+    expect(missing).toEqual([]);
   });
 });
 

@@ -39,6 +39,9 @@ const HANDLERS: Record<string, { name: string; handler: Handler }> = Object.from
   ]),
 );
 
+/** The packages of the functions the local engine runs, in process. */
+export const LOCAL_FUNCTION_PACKAGES: readonly string[] = Object.values(HANDLERS).map(({ name }) => name);
+
 export const LOCAL_BUCKETS = {
   strategies: `tradai-${LOCAL.stage}-strategies`,
   datasets: `tradai-${LOCAL.stage}-market-data`,
@@ -79,6 +82,14 @@ export const LOCAL_ENVIRONMENT: Record<string, string> = {
   NOTIFY_FUNCTION_NAME: `tradai-${LOCAL.stage}-notify-completion`,
   STATE_MACHINE_PREFIX: `tradai-${LOCAL.stage}-`,
   DEPLOY_LEASES_TABLE: `tradai-${LOCAL.stage}-deploy-leases`,
+  // The stack's own defaults (serverless.yml custom, packages/stack/src/declaration.ts).
+  DEPLOY_LEASE_SECONDS: '6300',
+  ROLLOUT_TASK_START_SECONDS: '180',
+  ROLLOUT_DEREGISTRATION_DELAY_SECONDS: '300',
+  SUPPORTED_EXCHANGES: 'binance,bybit,okx',
+  MAX_GAP_RATIO: '0.005',
+  MAX_DUPLICATE_RATIO: '0',
+  MAX_OHLC_VIOLATIONS: '0',
 };
 
 export const applyLocalEnvironment = () => Object.assign(process.env, LOCAL_ENVIRONMENT);

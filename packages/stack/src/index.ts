@@ -1,0 +1,13 @@
+export { FUNCTIONS, MACHINES, SUBSTITUTIONS } from './declaration';
+export {
+  functionLogicalId,
+  functionName,
+  functions,
+  functionsOf,
+  placeholdersOf,
+  resources,
+  roleLogicalId,
+  stateMachines,
+  substitutionsOf,
+} from './serverless';
+export type { FunctionDeclaration, MachineDeclaration, Statement } from './types';

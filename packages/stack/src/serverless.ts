@@ -1,0 +1,215 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${sls:stage}, ${self:custom.x} and ${AWS::Region} are the Framework's and CloudFormation's syntax, resolved by sls and CloudFormation
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FUNCTIONS, MACHINES, SUBSTITUTIONS } from './declaration';
+import type { FunctionDeclaration, MachineDeclaration, Statement } from './types';
+
+// CommonJS when sls loads it (serverless.cjs), ESM when a test imports it.
+const HERE = typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = path.resolve(HERE, '../../..');
+const pascal = (key: string) => `${key.charAt(0).toUpperCase()}${key.slice(1)}`;
+
+export const functionName = (fn: FunctionDeclaration) => `tradai-\${sls:stage}-${fn.package}`;
+export const functionLogicalId = (fn: FunctionDeclaration) => `${pascal(fn.key)}LambdaFunction`;
+export const roleLogicalId = (fn: FunctionDeclaration) => `${pascal(fn.key)}Role`;
+
+/** The ASL of a machine, as the file has it. */
+export const aslOf = (machine: MachineDeclaration): Record<string, unknown> =>
+  JSON.parse(readFileSync(path.join(REPO_ROOT, 'state-machines', `${machine.file}.asl.json`), 'utf8'));
+
+/** The placeholders a machine's ASL uses, in the order they first appear. */
+export const placeholdersOf = (machine: MachineDeclaration): string[] => [
+  ...new Set([...JSON.stringify(aslOf(machine)).matchAll(/\$\{(\w+)\}/g)].map((match) => match[1] as string)),
+];
+
+/** The function a `${<Function>Arn}` placeholder names, if it names one. */
+const functionOfPlaceholder = (placeholder: string) =>
+  FUNCTIONS.find((fn) => `${pascal(fn.key)}Arn` === placeholder);
+
+/** Every placeholder of the machine's ASL, filled: functions by their ARN, the rest from SUBSTITUTIONS. */
+export const substitutionsOf = (machine: MachineDeclaration): Record<string, unknown> =>
+  Object.fromEntries(
+    placeholdersOf(machine).map((placeholder) => {
+      const fn = functionOfPlaceholder(placeholder);
+      if (fn) return [placeholder, { 'Fn::GetAtt': [functionLogicalId(fn), 'Arn'] }];
+      if (!(placeholder in SUBSTITUTIONS)) {
+        throw new Error(`${machine.file}.asl.json uses \${${placeholder}}, which nothing declares`);
+      }
+      return [placeholder, SUBSTITUTIONS[placeholder]];
+    }),
+  );
+
+/** The functions a machine's ASL invokes. */
+export const functionsOf = (machine: MachineDeclaration): FunctionDeclaration[] =>
+  placeholdersOf(machine).flatMap((placeholder) => {
+    const fn = functionOfPlaceholder(placeholder);
+    return fn ? [fn] : [];
+  });
+
+const XRAY: Statement = {
+  Sid: 'XRayHasNoResourceLevelPermissions',
+  Effect: 'Allow',
+  Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+  Resource: '*',
+};
+
+/** A function's role: its own log group, X-Ray, and its declared statements (docs/decisions/0004). */
+const functionRole = (fn: FunctionDeclaration) => ({
+  Type: 'AWS::IAM::Role',
+  Properties: {
+    Description: functionName(fn),
+    AssumeRolePolicyDocument: {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ],
+    },
+    Policies: [
+      {
+        PolicyName: fn.package,
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'WriteOwnLogs',
+              Effect: 'Allow',
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              Resource: {
+                'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${functionName(fn)}:*`,
+              },
+            },
+            ...fn.statements,
+            XRAY,
+          ],
+        },
+      },
+    ],
+  },
+});
+
+/** A machine's role: Invoke on exactly the functions its ASL names, log delivery, X-Ray, its statements. */
+const machineRole = (machine: MachineDeclaration) => ({
+  Type: 'AWS::IAM::Role',
+  Properties: {
+    Description: `tradai-\${sls:stage}-${machine.file} state machine`,
+    AssumeRolePolicyDocument: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'states.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        },
+      ],
+    },
+    Policies: [
+      {
+        PolicyName: `${machine.file}-state-machine`,
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'InvokeItsOwnFunctions',
+              Effect: 'Allow',
+              Action: 'lambda:InvokeFunction',
+              Resource: functionsOf(machine).map((fn) => ({ 'Fn::GetAtt': [functionLogicalId(fn), 'Arn'] })),
+            },
+            ...machine.statements,
+            {
+              Sid: 'LogDeliveryHasNoResourceLevelPermissions',
+              Effect: 'Allow',
+              Action: [
+                'logs:CreateLogDelivery',
+                'logs:GetLogDelivery',
+                'logs:UpdateLogDelivery',
+                'logs:DeleteLogDelivery',
+                'logs:ListLogDeliveries',
+                'logs:PutResourcePolicy',
+                'logs:DescribeResourcePolicies',
+                'logs:DescribeLogGroups',
+              ],
+              Resource: '*',
+            },
+            {
+              ...XRAY,
+              Action: [...XRAY.Action, 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+            },
+          ],
+        },
+      },
+    ],
+  },
+});
+
+/** `functions:` of serverless.yml. */
+export const functions = () =>
+  Object.fromEntries(
+    FUNCTIONS.map((fn: FunctionDeclaration) => [
+      fn.key,
+      {
+        name: functionName(fn),
+        description: fn.description,
+        handler: `packages/${fn.package}/src/index.handler`,
+        ...(fn.timeout === undefined ? {} : { timeout: fn.timeout }),
+        ...(fn.memorySize === undefined ? {} : { memorySize: fn.memorySize }),
+        role: roleLogicalId(fn),
+        environment: fn.environment,
+        ...(fn.events ? { events: fn.events } : {}),
+      },
+    ]),
+  );
+
+/** `stepFunctions.stateMachines:` of serverless.yml. */
+export const stateMachines = () =>
+  Object.fromEntries(
+    MACHINES.map((machine: MachineDeclaration) => [
+      machine.key,
+      {
+        id: machine.id,
+        name: machine.name,
+        type: 'STANDARD',
+        role: { 'Fn::GetAtt': [`${machine.id}Role`, 'Arn'] },
+        definition: aslOf(machine),
+        loggingConfig: {
+          level: 'ERROR',
+          includeExecutionData: true,
+          destinations: [{ 'Fn::GetAtt': [`${machine.id}LogGroup`, 'Arn'] }],
+        },
+        tracingConfig: { enabled: true },
+        alarms: {
+          topics: { alarm: { Ref: 'AlertsTopic' } },
+          // No executionsFailed: a rejected request ends FAILED too. Failures page by class (0023).
+          metrics: ['executionsTimedOut', 'executionThrottled'],
+          treatMissingData: 'notBreaching',
+        },
+      },
+    ]),
+  );
+
+/** The generated part of `resources:`: every role, every machine's log group and substitutions. */
+export const resources = () => ({
+  Resources: Object.fromEntries([
+    ...FUNCTIONS.map((fn: FunctionDeclaration) => [roleLogicalId(fn), functionRole(fn)]),
+    ...MACHINES.flatMap((machine: MachineDeclaration) => [
+      [
+        `${machine.id}LogGroup`,
+        {
+          Type: 'AWS::Logs::LogGroup',
+          Properties: {
+            LogGroupName: `/aws/vendedlogs/states/tradai-\${sls:stage}-${machine.file}`,
+            RetentionInDays: 30,
+          },
+        },
+      ],
+      [`${machine.id}Role`, machineRole(machine)],
+    ]),
+  ]),
+  extensions: Object.fromEntries(
+    MACHINES.map((machine: MachineDeclaration) => [
+      machine.id,
+      { Properties: { DefinitionSubstitutions: substitutionsOf(machine) } },
+    ]),
+  ),
+});
