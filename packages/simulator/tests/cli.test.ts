@@ -40,7 +40,7 @@ describe('tradai-sim, as a subprocess', () => {
     expect(run.status).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(/^ {2}ValidateRequest +Task +ok/m);
-    expect(run.stdout).toMatch(/^ {2}RunBacktestOnSpot +Task +ok +sim 42 min/m);
+    expect(run.stdout).toMatch(/^ {2}RunBacktest +Task +ok +sim 42 min/m);
     expect(run.stdout).toContain('SUCCEEDED  output:');
     expect(run.stdout).toContain('"total_trades": 179');
     expect(run.stdout).toMatch(

@@ -28,12 +28,17 @@ export const worstCaseStateSeconds = (state: AslState): number => {
   return total;
 };
 
-/** The slowest way through a definition (its graph has no cycles). */
+/**
+ * The slowest way through a definition. A cycle runs at most once more: the only loops in our
+ * machines are fallbacks whose guard sends the second pass elsewhere (the backtest's on-demand
+ * attempt runs RunBacktest again, once). A state already on the path starts that second pass; on
+ * the second pass, a state already on its path ends it.
+ */
 export const worstCasePathSeconds = (definition: AslDefinition): number => {
-  const memo = new Map<string, number>();
-  const visit = (name: string, depth: number): number => {
-    if (depth > 200) throw new Error(`${name}: the definition has a cycle`);
-    const known = memo.get(name);
+  const memo = [new Map<string, number>(), new Map<string, number>()];
+  const visit = (name: string, pass: 0 | 1, path: Set<string>): number => {
+    if (path.has(name)) return pass === 0 ? visit(name, 1, new Set()) : 0;
+    const known = memo[pass]?.get(name);
     if (known !== undefined) return known;
     const state = definition.States[name] as AslState;
     const successors = [
@@ -42,10 +47,12 @@ export const worstCasePathSeconds = (definition: AslDefinition): number => {
       ...(state.Choices ?? []).map((rule) => String(rule.Next)),
       ...(state.Catch ?? []).map((catcher) => catcher.Next),
     ];
+    path.add(name);
     const total =
-      worstCaseStateSeconds(state) + Math.max(0, ...successors.map((next) => visit(next, depth + 1)));
-    memo.set(name, total);
+      worstCaseStateSeconds(state) + Math.max(0, ...successors.map((next) => visit(next, pass, path)));
+    path.delete(name);
+    memo[pass]?.set(name, total);
     return total;
   };
-  return visit(definition.StartAt, 0);
+  return visit(definition.StartAt, 0, new Set());
 };
