@@ -28,83 +28,58 @@ export class ValidationError extends Error {
 }
 keepClassName(ValidationError, 'ValidationError');
 
+/**
+ * An error class that keeps its name: Step Functions matches `name`, and `sls invoke local`
+ * reports `constructor.name`, which minification would otherwise mangle.
+ */
+const namedErrorClass = <Name extends string>(name: Name) => {
+  const NamedError = class extends Error {
+    constructor(message: string, options?: ErrorOptions) {
+      super(message, options);
+      this.name = name;
+    }
+  };
+  Object.defineProperty(NamedError, 'name', { value: name });
+  return NamedError;
+};
+
 /** The market data a run needs is missing or too old. */
-export class DataStaleError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'DataStaleError';
-  }
-}
-keepClassName(DataStaleError, 'DataStaleError');
+export const DataStaleError = namedErrorClass('DataStaleError');
+export type DataStaleError = InstanceType<typeof DataStaleError>;
 
 /** The deployment is wrong (missing environment variable, IAM denies a call): retrying won't help. */
-export class ConfigurationError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ConfigurationError';
-  }
-}
-keepClassName(ConfigurationError, 'ConfigurationError');
+export const ConfigurationError = namedErrorClass('ConfigurationError');
+export type ConfigurationError = InstanceType<typeof ConfigurationError>;
 
 /**
  * An AWS call failed in a way that may succeed later (throttling, 5xx, network). This is the one
  * name the state machines retry with backoff.
  */
-export class TransientAwsError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'TransientAwsError';
-  }
-}
-keepClassName(TransientAwsError, 'TransientAwsError');
+export const TransientAwsError = namedErrorClass('TransientAwsError');
+export type TransientAwsError = InstanceType<typeof TransientAwsError>;
 
 /**
  * A finished backtest left no usable result: the file is missing, unreadable or does not hold
  * the run's strategy. Not retried; the run fails and the error goes to the DLQ for a person.
  */
-export class BacktestResultError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'BacktestResultError';
-  }
-}
-keepClassName(BacktestResultError, 'BacktestResultError');
+export const BacktestResultError = namedErrorClass('BacktestResultError');
+export type BacktestResultError = InstanceType<typeof BacktestResultError>;
 
 /** A deployment the rules forbid (a live deploy without a COMPLETED backtest of that version). */
-export class DeploymentRefusedError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'DeploymentRefusedError';
-  }
-}
-keepClassName(DeploymentRefusedError, 'DeploymentRefusedError');
+export const DeploymentRefusedError = namedErrorClass('DeploymentRefusedError');
+export type DeploymentRefusedError = InstanceType<typeof DeploymentRefusedError>;
 
 /** The service is still rolling the new task definition out: the state machine retries. */
-export class RolloutInProgressError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'RolloutInProgressError';
-  }
-}
-keepClassName(RolloutInProgressError, 'RolloutInProgressError');
+export const RolloutInProgressError = namedErrorClass('RolloutInProgressError');
+export type RolloutInProgressError = InstanceType<typeof RolloutInProgressError>;
 
 /** ECS gave up on the rollout (circuit breaker, tasks failing to start). */
-export class RolloutFailedError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'RolloutFailedError';
-  }
-}
-keepClassName(RolloutFailedError, 'RolloutFailedError');
+export const RolloutFailedError = namedErrorClass('RolloutFailedError');
+export type RolloutFailedError = InstanceType<typeof RolloutFailedError>;
 
 /** The rollout did not finish within the time the service's own settings allow (docs/decisions/0031). */
-export class RolloutTimedOutError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'RolloutTimedOutError';
-  }
-}
-keepClassName(RolloutTimedOutError, 'RolloutTimedOutError');
+export const RolloutTimedOutError = namedErrorClass('RolloutTimedOutError');
+export type RolloutTimedOutError = InstanceType<typeof RolloutTimedOutError>;
 
 /** Error names the state machines match on, so ASL and code cannot drift apart silently. */
 export const ErrorNames = {
@@ -113,6 +88,10 @@ export const ErrorNames = {
   configuration: 'ConfigurationError',
   transientAws: 'TransientAwsError',
   backtestResult: 'BacktestResultError',
+  deploymentRefused: 'DeploymentRefusedError',
+  rolloutInProgress: 'RolloutInProgressError',
+  rolloutFailed: 'RolloutFailedError',
+  rolloutTimedOut: 'RolloutTimedOutError',
 } as const;
 
 /** Errors that can never succeed on a retry: no Retry may list them (which of them page: failure-classes.ts). */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import * as kit from '../../src';
 import {
   ConfigurationError,
   DataStaleError,
@@ -21,6 +22,18 @@ describe('domain errors', () => {
     expect(error.constructor.name).toBe(name);
     expect(error).toBeInstanceOf(Error);
     expect(String(error)).toMatch(new RegExp(`^${name}: `));
+  });
+
+  it.each(Object.values(ErrorNames))('exports a class for every name the machines match: %s', (name) => {
+    // Act
+    const ErrorClass = (kit as unknown as Record<string, new (message: string) => Error>)[name];
+    const error = ErrorClass ? new ErrorClass('why') : undefined;
+
+    // Assess
+    expect(error).toBeInstanceOf(ErrorClass);
+    expect(error?.name).toBe(name);
+    expect(error?.constructor.name).toBe(name);
+    expect(error?.message).toBe('why');
   });
 
   it('keeps the field issues of a validation error', () => {
