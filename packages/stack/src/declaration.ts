@@ -7,7 +7,7 @@
  * Strings may hold the Framework's variables (${sls:stage}, ${self:custom.x}); they are resolved by
  * `sls` as if they were written in serverless.yml.
  */
-import type { FunctionDeclaration, MachineDeclaration } from './types';
+import type { FunctionDeclaration, MachineDeclaration, Statement } from './types';
 
 /**
  * The functions. Each gets `tradai-<stage>-<package>` as its name, `packages/<package>/src/index.handler`,
@@ -646,6 +646,89 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
  * the functions its ASL names, log delivery, X-Ray, plus `statements`), its log group, tracing,
  * and the timed-out and throttled alarms (docs/decisions/0023).
  */
+/** Both backtest machines run the strategy task: on the cluster, followed, tagged, with its roles. */
+const RUNS_BACKTEST_TASKS: Statement[] = [
+  {
+    Sid: 'RunOnlyStrategyTasksOnTheCluster',
+    Effect: 'Allow',
+    Action: 'ecs:RunTask',
+    Resource: {
+      'Fn::Sub':
+        'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/${self:custom.strategyTaskFamilyPrefix}*:*',
+    },
+    Condition: {
+      ArnEquals: {
+        'ecs:cluster': {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/${self:custom.ecsClusterName}',
+        },
+      },
+    },
+  },
+  {
+    Sid: 'FollowAndStopItsTasks',
+    Effect: 'Allow',
+    Action: ['ecs:DescribeTasks', 'ecs:StopTask'],
+    Resource: {
+      'Fn::Sub':
+        'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${self:custom.ecsClusterName}/*',
+    },
+  },
+  {
+    Sid: 'TagTheTasksItRuns',
+    Effect: 'Allow',
+    Action: 'ecs:TagResource',
+    Resource: {
+      'Fn::Sub':
+        'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${self:custom.ecsClusterName}/*',
+    },
+    Condition: {
+      StringEquals: {
+        'ecs:CreateAction': 'RunTask',
+      },
+    },
+  },
+  {
+    Sid: 'PassOnlyTheBacktestTaskRoles',
+    Effect: 'Allow',
+    Action: 'iam:PassRole',
+    Resource: [
+      {
+        'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.backtestTaskRoleName}',
+      },
+      {
+        'Fn::Sub':
+          'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.backtestExecutionRoleName}',
+      },
+    ],
+    Condition: {
+      StringEquals: {
+        'iam:PassedToService': 'ecs-tasks.amazonaws.com',
+      },
+    },
+  },
+];
+
+/** Both backtest machines record the run and park unknown errors in the DLQ. */
+const RECORDS_AND_PARKS_RUNS: Statement[] = [
+  {
+    Sid: 'RecordWorkflowState',
+    Effect: 'Allow',
+    Action: 'dynamodb:UpdateItem',
+    Resource: {
+      'Fn::GetAtt': ['WorkflowStateTable', 'Arn'],
+    },
+  },
+  {
+    Sid: 'PublishUnknownErrorsToTheDLQ',
+    Effect: 'Allow',
+    Action: 'sqs:SendMessage',
+    Resource: {
+      'Fn::GetAtt': ['WorkflowDeadLetterQueue', 'Arn'],
+    },
+  },
+];
+
 export const MACHINES: readonly MachineDeclaration[] = [
   {
     key: 'backtest',
@@ -653,66 +736,7 @@ export const MACHINES: readonly MachineDeclaration[] = [
     name: 'tradai-${sls:stage}-backtest',
     file: 'backtest',
     statements: [
-      {
-        Sid: 'RunOnlyStrategyTasksOnTheCluster',
-        Effect: 'Allow',
-        Action: 'ecs:RunTask',
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/${self:custom.strategyTaskFamilyPrefix}*:*',
-        },
-        Condition: {
-          ArnEquals: {
-            'ecs:cluster': {
-              'Fn::Sub':
-                'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/${self:custom.ecsClusterName}',
-            },
-          },
-        },
-      },
-      {
-        Sid: 'FollowAndStopItsTasks',
-        Effect: 'Allow',
-        Action: ['ecs:DescribeTasks', 'ecs:StopTask'],
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${self:custom.ecsClusterName}/*',
-        },
-      },
-      {
-        Sid: 'TagTheTasksItRuns',
-        Effect: 'Allow',
-        Action: 'ecs:TagResource',
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${self:custom.ecsClusterName}/*',
-        },
-        Condition: {
-          StringEquals: {
-            'ecs:CreateAction': 'RunTask',
-          },
-        },
-      },
-      {
-        Sid: 'PassOnlyTheBacktestTaskRoles',
-        Effect: 'Allow',
-        Action: 'iam:PassRole',
-        Resource: [
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.backtestTaskRoleName}',
-          },
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.backtestExecutionRoleName}',
-          },
-        ],
-        Condition: {
-          StringEquals: {
-            'iam:PassedToService': 'ecs-tasks.amazonaws.com',
-          },
-        },
-      },
+      ...RUNS_BACKTEST_TASKS,
       {
         Sid: 'ManagedRulesForSyncIntegrations',
         Effect: 'Allow',
@@ -728,22 +752,7 @@ export const MACHINES: readonly MachineDeclaration[] = [
           },
         ],
       },
-      {
-        Sid: 'RecordWorkflowState',
-        Effect: 'Allow',
-        Action: 'dynamodb:UpdateItem',
-        Resource: {
-          'Fn::GetAtt': ['WorkflowStateTable', 'Arn'],
-        },
-      },
-      {
-        Sid: 'PublishUnknownErrorsToTheDLQ',
-        Effect: 'Allow',
-        Action: 'sqs:SendMessage',
-        Resource: {
-          'Fn::GetAtt': ['WorkflowDeadLetterQueue', 'Arn'],
-        },
-      },
+      ...RECORDS_AND_PARKS_RUNS,
       {
         Sid: 'RunTheDataSyncWorkflowNested',
         Effect: 'Allow',
@@ -916,66 +925,7 @@ export const MACHINES: readonly MachineDeclaration[] = [
     name: 'tradai-${sls:stage}-backtest-simplified',
     file: 'backtest-simplified',
     statements: [
-      {
-        Sid: 'RunOnlyStrategyTasksOnTheCluster',
-        Effect: 'Allow',
-        Action: 'ecs:RunTask',
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/${self:custom.strategyTaskFamilyPrefix}*:*',
-        },
-        Condition: {
-          ArnEquals: {
-            'ecs:cluster': {
-              'Fn::Sub':
-                'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/${self:custom.ecsClusterName}',
-            },
-          },
-        },
-      },
-      {
-        Sid: 'FollowAndStopItsTasks',
-        Effect: 'Allow',
-        Action: ['ecs:DescribeTasks', 'ecs:StopTask'],
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${self:custom.ecsClusterName}/*',
-        },
-      },
-      {
-        Sid: 'TagTheTasksItRuns',
-        Effect: 'Allow',
-        Action: 'ecs:TagResource',
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${self:custom.ecsClusterName}/*',
-        },
-        Condition: {
-          StringEquals: {
-            'ecs:CreateAction': 'RunTask',
-          },
-        },
-      },
-      {
-        Sid: 'PassOnlyTheBacktestTaskRoles',
-        Effect: 'Allow',
-        Action: 'iam:PassRole',
-        Resource: [
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.backtestTaskRoleName}',
-          },
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.backtestExecutionRoleName}',
-          },
-        ],
-        Condition: {
-          StringEquals: {
-            'iam:PassedToService': 'ecs-tasks.amazonaws.com',
-          },
-        },
-      },
+      ...RUNS_BACKTEST_TASKS,
       {
         Sid: 'ManagedRulesForSyncIntegrations',
         Effect: 'Allow',
@@ -987,22 +937,7 @@ export const MACHINES: readonly MachineDeclaration[] = [
           },
         ],
       },
-      {
-        Sid: 'RecordWorkflowState',
-        Effect: 'Allow',
-        Action: 'dynamodb:UpdateItem',
-        Resource: {
-          'Fn::GetAtt': ['WorkflowStateTable', 'Arn'],
-        },
-      },
-      {
-        Sid: 'PublishUnknownErrorsToTheDLQ',
-        Effect: 'Allow',
-        Action: 'sqs:SendMessage',
-        Resource: {
-          'Fn::GetAtt': ['WorkflowDeadLetterQueue', 'Arn'],
-        },
-      },
+      ...RECORDS_AND_PARKS_RUNS,
     ],
   },
 ];
