@@ -236,7 +236,7 @@ const startRun = async (record: SQSRecord, env: Environment, tools: HandlerTools
  * records are reported (ReportBatchItemFailures) and retried by SQS, the rest of the batch is not;
  * a malformed message is parked in the DLQ at once instead of being retried until it gets there.
  */
-export const { handler, logger, metrics } = createWorkflowHandler({
+export const { handler } = createWorkflowHandler({
   service: 'backtest-trigger',
   input: backtestTriggerInput,
   handle: async (event, tools) => {

@@ -75,7 +75,7 @@ export interface RolloutState {
  * budget has passed since the deployment was created (`RolloutTimedOutError`); ECS giving up
  * (its circuit breaker), or another deployment taking over, throws `RolloutFailedError`.
  */
-export const { handler, logger, metrics } = createWorkflowHandler({
+export const { handler } = createWorkflowHandler({
   service: 'check-service-rollout',
   input: checkServiceRolloutInput,
   handle: async ({ service_name, task_definition_arn }, tools): Promise<RolloutState> => {

@@ -33,7 +33,7 @@ export interface CleanupResult {
  * config and results stay. Safe to repeat: a second call, or a run that wrote no scratch files,
  * finds nothing and deletes nothing.
  */
-export const { handler, logger, metrics } = createWorkflowHandler({
+export const { handler } = createWorkflowHandler({
   service: 'cleanup-resources',
   input: cleanupResourcesInput,
   handle: async ({ run_id }, tools): Promise<CleanupResult> => {

@@ -67,7 +67,7 @@ export interface FreshnessReport {
  * `check-freshness`: is the market data a backtest needs already in S3? Reads each symbol's
  * dataset manifest; a missing or unreadable manifest means not fresh.
  */
-export const { handler, logger, metrics } = createWorkflowHandler({
+export const { handler } = createWorkflowHandler({
   service: 'data-collection-proxy',
   input: dataCollectionProxyInput,
   handle: async (input, tools): Promise<FreshnessReport> => {

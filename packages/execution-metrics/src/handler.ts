@@ -93,7 +93,7 @@ export interface EmittedMetrics {
  * an event twice, so each (execution, status) pair is first claimed with a conditional put; a pair
  * already claimed emits nothing (docs/decisions/0021).
  */
-export const { handler, logger, metrics } = createWorkflowHandler({
+export const { handler } = createWorkflowHandler({
   service: 'execution-metrics',
   input: executionMetricsInput,
   handle: async ({ detail }, tools): Promise<EmittedMetrics> => {

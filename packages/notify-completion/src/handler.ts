@@ -82,7 +82,7 @@ const topicArnFor = (invokedFunctionArn: string, topicName: string): string => {
  * Tells people how a workflow ended: one SNS message with a readable body and the attributes
  * subscribers filter on (`status`, `workflow`, `strategy`).
  */
-export const { handler, logger, metrics } = createWorkflowHandler({
+export const { handler } = createWorkflowHandler({
   service: 'notify-completion',
   input: notifyCompletionInput,
   handle: async (notification: Notification, tools): Promise<{ message_id: string }> => {

@@ -47,7 +47,7 @@ export interface PinnedRun extends PinnedTaskDefinition {
  * definition names: this returns a revision of `<prefix><StrategyName>` that runs exactly the
  * digest validate-strategy checked, registering one only when the latest revision does not.
  */
-export const { handler, logger, metrics } = createWorkflowHandler({
+export const { handler } = createWorkflowHandler({
   service: 'pin-task-definition',
   input: pinTaskDefinitionInput,
   handle: async (input, tools): Promise<PinnedRun> => {

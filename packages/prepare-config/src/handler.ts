@@ -59,7 +59,7 @@ export interface PreparedRun {
  * Replaces the spec's PrepareConfig ECS task, whose outputs could never reach the state: merges
  * the request's overrides into the strategy's stored config and writes it under the run's prefix.
  */
-export const { handler, logger, metrics } = createWorkflowHandler({
+export const { handler } = createWorkflowHandler({
   service: 'prepare-config',
   input: prepareConfigInput,
   handle: async (input, tools): Promise<PreparedRun> => {

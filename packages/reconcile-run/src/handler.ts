@@ -231,7 +231,7 @@ const notify = async (workflow: Workflow, runId: string | undefined, detail: Fai
  * Catch) would leave their record RUNNING or PENDING and nobody told: this closes the record and
  * notifies, once, however often the event comes (docs/decisions/0025).
  */
-export const { handler, logger, metrics } = createWorkflowHandler({
+export const { handler } = createWorkflowHandler({
   service: 'reconcile-run',
   input: reconcileRunInput,
   handle: async ({ detail }, tools): Promise<Reconciled> => {

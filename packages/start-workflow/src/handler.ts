@@ -69,7 +69,7 @@ const machineArn = (invokedFunctionArn: string, name: string) => {
  * before anything starts (400 with every field's error); the execution is named after the
  * request's `request_id`, so a client's retry returns the same execution instead of a second one.
  */
-export const { handler, logger, metrics } = createWorkflowHandler({
+export const { handler } = createWorkflowHandler({
   service: 'start-workflow',
   input: startWorkflowInput,
   handle: async (event, tools): Promise<ApiResponse> => {

@@ -65,7 +65,7 @@ export interface TransformedResult extends BacktestSummary {
  * returns the run summary (a few hundred bytes, whatever the size of the file). Emits
  * `BacktestDuration` from the ECS task's own start and stop times.
  */
-export const { handler, logger, metrics } = createWorkflowHandler({
+export const { handler } = createWorkflowHandler({
   service: 'transform-results',
   input: transformResultsInput,
   handle: async ({ run_id, strategy_name, task, capacity_provider }, tools): Promise<TransformedResult> => {

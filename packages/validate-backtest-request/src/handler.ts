@@ -25,7 +25,7 @@ export type NormalisedBacktestRequest = Omit<BacktestRequest, 'config_overrides'
  * state makes the machines safe to start from anywhere else too (console, CLI, a nested call):
  * every JSONPath the machine reads afterwards is guaranteed to exist.
  */
-export const { handler, logger, metrics } = createWorkflowHandler({
+export const { handler } = createWorkflowHandler({
   service: 'validate-backtest-request',
   input: validateBacktestRequestInput,
   handle: async (input, tools): Promise<NormalisedBacktestRequest> => {

@@ -58,7 +58,7 @@ export interface DataQualityReport {
  * Reads the manifests the data-collection task wrote and checks them against the quality bar:
  * range covered, gap and duplicate ratios, OHLC sanity counters, and that this sync wrote them.
  */
-export const { handler, logger, metrics } = createWorkflowHandler({
+export const { handler } = createWorkflowHandler({
   service: 'validate-data-quality',
   input: validateDataQualityInput,
   handle: async (input, tools): Promise<DataQualityReport> => {

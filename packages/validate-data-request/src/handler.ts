@@ -41,7 +41,7 @@ export type NormalisedDataSyncRequest = Omit<
  * First state of the data-sync workflow: symbols, timeframe, date range (not in the future,
  * start < end, bounded), exchange and symbol count, with every bad field named at once.
  */
-export const { handler, logger, metrics } = createWorkflowHandler({
+export const { handler } = createWorkflowHandler({
   service: 'validate-data-request',
   input: validateDataRequestInput,
   handle: async (input, tools): Promise<NormalisedDataSyncRequest> => {

@@ -97,7 +97,7 @@ const checkBacktest = async (table: string, request: DeployRequest & { backtest_
  * First state of the deploy workflow: the request is well-formed, the stage may deploy to its
  * environment, and a live deployment rests on a COMPLETED backtest of that exact version.
  */
-export const { handler, logger, metrics } = createWorkflowHandler({
+export const { handler } = createWorkflowHandler({
   service: 'validate-deployment',
   input: validateDeploymentInput,
   handle: async (input, tools): Promise<ValidatedDeployment> => {

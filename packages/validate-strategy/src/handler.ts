@@ -55,7 +55,7 @@ export interface StrategyValidation {
  * digest) and its config is in S3. A missing artifact is an answer (`valid: false` with the
  * reason), not an error; throttling and 5xx raise `TransientAwsError`.
  */
-export const { handler, logger, metrics } = createWorkflowHandler({
+export const { handler } = createWorkflowHandler({
   service: 'validate-strategy',
   input: validateStrategyInput,
   handle: async ({ strategy_name, strategy_version }, tools): Promise<StrategyValidation> => {
