@@ -15,6 +15,7 @@ import {
   type HandlerTools,
   isAwsErrorNamed,
   readEnvironment,
+  tableNameSchema,
   toWorkflowError,
 } from '@tradai/lambda-kit';
 import type { SQSRecord } from 'aws-lambda';
@@ -33,7 +34,7 @@ export const backtestTriggerInput = z.looseObject({
 const name = (what: string) =>
   z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,80}$/, { error: `must be a ${what} name` }));
 export const environment = z.object({
-  WORKFLOW_STATE_TABLE: name('DynamoDB table'),
+  WORKFLOW_STATE_TABLE: tableNameSchema,
   BACKTEST_STATE_MACHINE_NAME: name('state machine'),
   BACKTEST_SIMPLIFIED_STATE_MACHINE_NAME: name('state machine'),
   DEFAULT_BACKTEST_WORKFLOW: z._default(z.enum(['backtest', 'backtest-simplified']), 'backtest'),

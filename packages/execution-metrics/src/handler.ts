@@ -11,6 +11,7 @@ import {
   readEnvironment,
   type StatusChange,
   statusChangeEventSchema,
+  tableNameSchema,
   toWorkflowError,
   workflowOfMachine,
 } from '@tradai/lambda-kit';
@@ -67,9 +68,7 @@ const statusEventKey = (detail: StatusChange): string =>
   `${detail.executionArn}#${detail.status}#${detail.redriveCount ?? 0}`;
 
 export const environment = z.object({
-  METRIC_EVENTS_TABLE: z
-    .string()
-    .check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, { error: 'must be a DynamoDB table name' })),
+  METRIC_EVENTS_TABLE: tableNameSchema,
   STATE_MACHINE_PREFIX: z
     .string()
     .check(z.regex(/^[A-Za-z0-9_-]{1,60}$/, { error: 'must be a state machine name prefix' })),

@@ -332,4 +332,7 @@ export const bucketNameSchema = pattern(
   'must be an S3 bucket name without dots',
 );
 
+/** A DynamoDB table name as AWS allows it: 3-255 characters of A-Z a-z 0-9 _ . - */
+export const tableNameSchema = pattern(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name');
+
 export const awsRegionSchema = pattern(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1');

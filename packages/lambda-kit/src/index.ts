@@ -29,6 +29,7 @@ export {
   symbolListSchema,
   TIMEFRAME_SECONDS,
   type Timeframe,
+  tableNameSchema,
   timeframeSchema,
   toFreqtradeTimerange,
 } from './contracts';

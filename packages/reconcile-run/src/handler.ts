@@ -17,6 +17,7 @@ import {
   type StatusChange,
   statusChangeEventSchema,
   TransientAwsError,
+  tableNameSchema,
   toWorkflowError,
   tradingServiceName,
   UNCATCHABLE_ERRORS,
@@ -34,16 +35,16 @@ export const reconcileRunInput = statusChangeEventSchema;
 const name = (what: string) =>
   z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, { error: `must be a ${what} name` }));
 export const environment = z.object({
-  WORKFLOW_STATE_TABLE: name('DynamoDB table'),
+  WORKFLOW_STATE_TABLE: tableNameSchema,
   /** Claims `notice#<execution>#<redrive>` so that a repeated event notifies once. */
-  NOTICE_CLAIMS_TABLE: name('DynamoDB table'),
+  NOTICE_CLAIMS_TABLE: tableNameSchema,
   NOTIFY_FUNCTION_NAME: name('Lambda function'),
   STATE_MACHINE_PREFIX: z
     .string()
     .check(z.regex(/^[A-Za-z0-9_-]{1,60}$/, { error: 'must be a state machine name prefix' })),
   NOTICE_CLAIM_DAYS: z._default(z.coerce.number().check(z.int(), z.minimum(2), z.maximum(30)), 7),
   /** A deploy's lease on its service (docs/decisions/0031), released when the deploy ends outside its ASL. */
-  DEPLOY_LEASES_TABLE: name('DynamoDB table'),
+  DEPLOY_LEASES_TABLE: tableNameSchema,
   STAGE: z.string().check(z.regex(/^[a-z0-9-]{1,20}$/, { error: 'must be a stage name such as dev' })),
 });
 type Environment = z.output<typeof environment>;

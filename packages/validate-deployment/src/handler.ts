@@ -10,6 +10,7 @@ import {
   deployRequestSchema,
   parseOrThrow,
   readEnvironment,
+  tableNameSchema,
   toWorkflowError,
   tradingServiceName,
   ValidationError,
@@ -23,9 +24,7 @@ export const validateDeploymentInput = wrappedExecutionInputSchema;
 
 export const environment = z.object({
   STAGE: z.string().check(z.regex(/^[a-z0-9-]{1,20}$/, { error: 'must be a stage name such as dev' })),
-  WORKFLOW_STATE_TABLE: z
-    .string()
-    .check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, { error: 'must be a DynamoDB table name' })),
+  WORKFLOW_STATE_TABLE: tableNameSchema,
   /** Comma-separated environments this stage may deploy to (e.g. only `dry-run` in dev). */
   ALLOWED_ENVIRONMENTS: z._default(
     z.pipe(

@@ -12,6 +12,7 @@ import {
   runIdSchema,
   strategyNameSchema,
   strategyVersionSchema,
+  tableNameSchema,
   timeframeSchema,
   toFreqtradeTimerange,
   ValidationError,
@@ -319,5 +320,21 @@ describe('the data-sync API request', () => {
     const { request_id: _id, ...anonymous } = body;
     expect(() => parseOrThrow(dataSyncApiRequestSchema, anonymous)).toThrow('request_id: is required');
     expect(parseOrThrow(dataSyncApiRequestSchema, body)).toEqual(body);
+  });
+});
+
+describe('tableNameSchema, the one rule for DynamoDB table names', () => {
+  it.each(['tradai-dev-workflow-state', 'abc', 'a_b.c-d', 'x'.repeat(255)])('accepts %s', (name) => {
+    expect(check(tableNameSchema, name).ok).toBe(true);
+  });
+
+  it.each(['ab', 'x'.repeat(256), 'runs/../x', 'tradai dev', ''])('refuses %j, naming the rule', (name) => {
+    // Act
+    const result = check(tableNameSchema, name);
+
+    // Assess
+    expect(result.ok ? [] : result.issues.map((issue) => issue.message)).toEqual([
+      'must be a DynamoDB table name',
+    ]);
   });
 });
