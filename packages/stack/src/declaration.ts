@@ -646,7 +646,7 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
  * the functions its ASL names, log delivery, X-Ray, plus `statements`), its log group, tracing,
  * and the timed-out and throttled alarms (docs/decisions/0023).
  */
-/** Both backtest machines run the strategy task: on the cluster, followed, tagged, with its roles. */
+/** Both backtest machines run the strategy task, on the cluster, with its roles. */
 const RUNS_BACKTEST_TASKS: Statement[] = [
   {
     Sid: 'RunOnlyStrategyTasksOnTheCluster',
@@ -662,29 +662,6 @@ const RUNS_BACKTEST_TASKS: Statement[] = [
           'Fn::Sub':
             'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/${self:custom.ecsClusterName}',
         },
-      },
-    },
-  },
-  {
-    Sid: 'FollowAndStopItsTasks',
-    Effect: 'Allow',
-    Action: ['ecs:DescribeTasks', 'ecs:StopTask'],
-    Resource: {
-      'Fn::Sub':
-        'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${self:custom.ecsClusterName}/*',
-    },
-  },
-  {
-    Sid: 'TagTheTasksItRuns',
-    Effect: 'Allow',
-    Action: 'ecs:TagResource',
-    Resource: {
-      'Fn::Sub':
-        'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${self:custom.ecsClusterName}/*',
-    },
-    Condition: {
-      StringEquals: {
-        'ecs:CreateAction': 'RunTask',
       },
     },
   },
@@ -737,21 +714,6 @@ export const MACHINES: readonly MachineDeclaration[] = [
     file: 'backtest',
     statements: [
       ...RUNS_BACKTEST_TASKS,
-      {
-        Sid: 'ManagedRulesForSyncIntegrations',
-        Effect: 'Allow',
-        Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        Resource: [
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForECSTaskRule',
-          },
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule',
-          },
-        ],
-      },
       ...RECORDS_AND_PARKS_RUNS,
       {
         Sid: 'RunTheDataSyncWorkflowNested',
@@ -856,29 +818,6 @@ export const MACHINES: readonly MachineDeclaration[] = [
         },
       },
       {
-        Sid: 'FollowAndStopItsTasks',
-        Effect: 'Allow',
-        Action: ['ecs:DescribeTasks', 'ecs:StopTask'],
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${self:custom.ecsClusterName}/*',
-        },
-      },
-      {
-        Sid: 'TagTheTasksItRuns',
-        Effect: 'Allow',
-        Action: 'ecs:TagResource',
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${self:custom.ecsClusterName}/*',
-        },
-        Condition: {
-          StringEquals: {
-            'ecs:CreateAction': 'RunTask',
-          },
-        },
-      },
-      {
         Sid: 'PassOnlyTheDataCollectionTaskRoles',
         Effect: 'Allow',
         Action: 'iam:PassRole',
@@ -899,17 +838,6 @@ export const MACHINES: readonly MachineDeclaration[] = [
         },
       },
       {
-        Sid: 'ManagedRulesForSyncIntegrations',
-        Effect: 'Allow',
-        Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        Resource: [
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForECSTaskRule',
-          },
-        ],
-      },
-      {
         Sid: 'PublishUnknownErrorsToTheDLQ',
         Effect: 'Allow',
         Action: 'sqs:SendMessage',
@@ -924,21 +852,7 @@ export const MACHINES: readonly MachineDeclaration[] = [
     id: 'BacktestSimplifiedStateMachine',
     name: 'tradai-${sls:stage}-backtest-simplified',
     file: 'backtest-simplified',
-    statements: [
-      ...RUNS_BACKTEST_TASKS,
-      {
-        Sid: 'ManagedRulesForSyncIntegrations',
-        Effect: 'Allow',
-        Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        Resource: [
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForECSTaskRule',
-          },
-        ],
-      },
-      ...RECORDS_AND_PARKS_RUNS,
-    ],
+    statements: [...RUNS_BACKTEST_TASKS, ...RECORDS_AND_PARKS_RUNS],
   },
 ];
 

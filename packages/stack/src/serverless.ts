@@ -47,6 +47,67 @@ export const functionsOf = (machine: MachineDeclaration): FunctionDeclaration[] 
     return fn ? [fn] : [];
   });
 
+/** Every Task state of a definition, Parallel branches included. */
+const tasksOf = (definition: { States?: Record<string, unknown> }): Record<string, unknown>[] =>
+  Object.values(definition.States ?? {}).flatMap((value) => {
+    const state = value as { Type?: string; Branches?: { States?: Record<string, unknown> }[] };
+    if (state.Type === 'Parallel') return (state.Branches ?? []).flatMap(tasksOf);
+    return state.Type === 'Task' ? [state as Record<string, unknown>] : [];
+  });
+
+const sub = (arn: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:${arn}` });
+
+/**
+ * What the `.sync` integrations a machine's ASL uses make Step Functions call (AWS's "IAM policies
+ * for integrated services"): an ECS task is followed and stopped, tagged on create when RunTask
+ * passes Tags, and watched through a managed EventBridge rule; so is a nested execution.
+ */
+const integrationStatements = (machine: MachineDeclaration): Statement[] => {
+  const tasks = tasksOf(aslOf(machine));
+  const runTasks = tasks.filter((task) => task.Resource === 'arn:aws:states:::ecs:runTask.sync');
+  const nested = tasks.some((task) =>
+    String(task.Resource).startsWith('arn:aws:states:::states:startExecution.sync'),
+  );
+  const tasksOnCluster = sub('ecs:${AWS::Region}:${AWS::AccountId}:task/${self:custom.ecsClusterName}/*');
+  const rule = (name: string) => sub(`events:\${AWS::Region}:\${AWS::AccountId}:rule/${name}`);
+  return [
+    ...(runTasks.length > 0
+      ? [
+          {
+            Sid: 'FollowAndStopItsTasks',
+            Effect: 'Allow' as const,
+            Action: ['ecs:DescribeTasks', 'ecs:StopTask'],
+            Resource: tasksOnCluster,
+          },
+        ]
+      : []),
+    ...(runTasks.some((task) => 'Tags' in ((task.Parameters ?? {}) as object))
+      ? [
+          {
+            Sid: 'TagTheTasksItRuns',
+            Effect: 'Allow' as const,
+            Action: 'ecs:TagResource',
+            Resource: tasksOnCluster,
+            Condition: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+          },
+        ]
+      : []),
+    ...(runTasks.length > 0 || nested
+      ? [
+          {
+            Sid: 'ManagedRulesForSyncIntegrations',
+            Effect: 'Allow' as const,
+            Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+            Resource: [
+              ...(runTasks.length > 0 ? [rule('StepFunctionsGetEventsForECSTaskRule')] : []),
+              ...(nested ? [rule('StepFunctionsGetEventsForStepFunctionsExecutionRule')] : []),
+            ],
+          },
+        ]
+      : []),
+  ];
+};
+
 const XRAY: Statement = {
   Sid: 'XRayHasNoResourceLevelPermissions',
   Effect: 'Allow',
@@ -117,6 +178,7 @@ const machineRole = (machine: MachineDeclaration) => ({
               Resource: functionsOf(machine).map((fn) => ({ 'Fn::GetAtt': [functionLogicalId(fn), 'Arn'] })),
             },
             ...machine.statements,
+            ...integrationStatements(machine),
             {
               Sid: 'LogDeliveryHasNoResourceLevelPermissions',
               Effect: 'Allow',

@@ -33,13 +33,12 @@ import {
 } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { sdkStreamMixin, Uint8ArrayBlobAdapter } from '@smithy/core/serde';
+import { ROLLOUT_POLL_SECONDS } from '@tradai/check-service-rollout';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ConditionalCheckFailed, type Item } from './dynamodb-expressions';
 import { invokeLocalFunctionByName } from './handlers';
 import type { RolloutBehaviour } from './tasks';
 import type { Service, TaskDefinitionRevision, World } from './world';
-
-const ROLLOUT_POLL_MS = 30_000;
 
 /**
  * How a rollout the case describes ends. ECS's circuit breaker with rollback fails our deployment
@@ -198,7 +197,7 @@ export const useWorld = (next: World, rolloutBehaviour: RolloutBehaviour = {}) =
       if (!service) return [];
       const primary = service.deployments.find((d) => d.status === 'PRIMARY');
       if (primary && primary.rolloutState === 'IN_PROGRESS') {
-        world().now += ROLLOUT_POLL_MS;
+        world().now += ROLLOUT_POLL_SECONDS * 1000;
         const checks = (rolloutChecks.get(name) ?? 0) + 1;
         rolloutChecks.set(name, checks);
         const outcome = rollout.outcome ?? 'COMPLETED';

@@ -1,3 +1,4 @@
+import { MAX_ROLLOUT_SECONDS, ROLLOUT_POLL_SECONDS } from '@tradai/check-service-rollout';
 import { FAIL_FAST_ERRORS, RETRYABLE_LAMBDA_ERRORS } from '@tradai/lambda-kit';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
@@ -218,5 +219,19 @@ describe('the states the full and the simplified backtest machines share', () =>
     // Assess
     expect(shared.length).toBeGreaterThanOrEqual(30);
     expect(differing.sort()).toEqual(Object.keys(ALLOWED_DIFFERENCES).sort());
+  });
+});
+
+describe('the deploy rollout wait', () => {
+  it("polls as often, and at most as long, as check-service-rollout's budget assumes", () => {
+    // Act
+    const retrier = readAsl('deploy').States.WaitForRollout?.Retry?.find((r) =>
+      r.ErrorEquals.includes('RolloutInProgressError'),
+    );
+
+    // Assess
+    expect(retrier?.IntervalSeconds).toBe(ROLLOUT_POLL_SECONDS);
+    expect(retrier?.BackoffRate).toBe(1);
+    expect((retrier?.MaxAttempts ?? 0) * ROLLOUT_POLL_SECONDS).toBe(MAX_ROLLOUT_SECONDS);
   });
 });

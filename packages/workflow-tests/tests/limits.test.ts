@@ -1,6 +1,6 @@
 import { MAX_SYMBOLS_PER_REQUEST } from '@tradai/lambda-kit';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { caseDefinition, MACHINES, type MachineName, readCases, runWorkflow, type WorkflowRun } from '../src';
 import { caseInput } from '../src/scenarios';
 
@@ -110,8 +110,8 @@ describe('what a failure leaves behind fits within AWS limits', () => {
     },
   );
 
-  it('reports the largest of each (printed for the record)', () => {
-    // Assess
+  // The record of what was measured, not a test: printed once every case above has run.
+  afterAll(() => {
     console.info(
       Object.entries(largest)
         .map(
@@ -119,6 +119,5 @@ describe('what a failure leaves behind fits within AWS limits', () => {
         )
         .join('\n'),
     );
-    expect(largest.cause).toBeGreaterThan(0);
   });
 });
