@@ -5,12 +5,11 @@ import {
   createWorkflowHandler,
   datasetsEnvironment,
   exchangeSchema,
-  isoDateSchema,
   isoDateToMillis,
   mapWithConcurrency,
+  marketDataFields,
+  rangeRunsForward,
   readEnvironment,
-  symbolListSchema,
-  timeframeSchema,
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
 import { checkSymbolFreshness, type SymbolFreshness } from './freshness';
@@ -23,17 +22,11 @@ const MANIFEST_READ_CONCURRENCY = 8;
 const checkFreshnessInput = z
   .strictObject({
     operation: z.literal('check-freshness'),
-    symbols: symbolListSchema,
-    timeframe: timeframeSchema,
-    start_date: isoDateSchema,
-    end_date: isoDateSchema,
+    ...marketDataFields,
     exchange: z.optional(exchangeSchema),
   })
   .check(
-    z.refine((input) => isoDateToMillis(input.start_date) < isoDateToMillis(input.end_date), {
-      path: ['end_date'],
-      error: 'must be after start_date',
-    }),
+    rangeRunsForward,
     // No data can exist from the future; evaluated at each call, so "now" is the invocation's.
     z.refine((input) => isoDateToMillis(input.start_date) < Date.now(), {
       path: ['start_date'],

@@ -111,6 +111,23 @@ export const isoDateSchema = z.string().check(
   }),
 );
 
+/**
+ * The market data a run, a sync or a quality check covers: its symbols, timeframe and the half-open
+ * range [start_date, end_date). The one declaration of these fields; spread it into a schema.
+ */
+export const marketDataFields = {
+  symbols: symbolListSchema,
+  timeframe: timeframeSchema,
+  start_date: isoDateSchema,
+  end_date: isoDateSchema,
+};
+
+/** The range runs forward: start_date before end_date (reported on end_date). */
+export const rangeRunsForward = z.refine<{ start_date: string; end_date: string }>(
+  (range) => isoDateToMillis(range.start_date) < isoDateToMillis(range.end_date),
+  { path: ['end_date'], error: 'must be after start_date' },
+);
+
 /** The longest range one run or sync may cover: five years. */
 export const MAX_SYNC_DAYS = 1_827;
 /** And at most this many candles per symbol (one million 1m candles is about 694 days). */

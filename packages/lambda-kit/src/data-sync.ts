@@ -2,12 +2,11 @@ import * as z from 'zod/mini';
 import {
   dateRangeIssue,
   exchangeSchema,
-  isoDateSchema,
   MAX_SYNC_CANDLES_PER_SYMBOL,
   MAX_SYNC_DAYS,
+  marketDataFields,
   runIdSchema,
-  symbolListSchema,
-  timeframeSchema,
+  type timeframeSchema,
 } from './contracts';
 import { workflowSchema } from './run-artifacts';
 
@@ -24,10 +23,7 @@ const rangeRule = z.superRefine(
 );
 
 const syncFields = {
-  symbols: symbolListSchema,
-  timeframe: timeframeSchema,
-  start_date: isoDateSchema,
-  end_date: isoDateSchema,
+  ...marketDataFields,
   exchange: z.optional(exchangeSchema),
 };
 

@@ -45,41 +45,33 @@ const namedErrorClass = <Name extends string>(name: Name) => {
 
 /** The market data a run needs is missing or too old. */
 export const DataStaleError = namedErrorClass('DataStaleError');
-export type DataStaleError = InstanceType<typeof DataStaleError>;
 
 /** The deployment is wrong (missing environment variable, IAM denies a call): retrying won't help. */
 export const ConfigurationError = namedErrorClass('ConfigurationError');
-export type ConfigurationError = InstanceType<typeof ConfigurationError>;
 
 /**
  * An AWS call failed in a way that may succeed later (throttling, 5xx, network). This is the one
  * name the state machines retry with backoff.
  */
 export const TransientAwsError = namedErrorClass('TransientAwsError');
-export type TransientAwsError = InstanceType<typeof TransientAwsError>;
 
 /**
  * A finished backtest left no usable result: the file is missing, unreadable or does not hold
  * the run's strategy. Not retried; the run fails and the error goes to the DLQ for a person.
  */
 export const BacktestResultError = namedErrorClass('BacktestResultError');
-export type BacktestResultError = InstanceType<typeof BacktestResultError>;
 
 /** A deployment the rules forbid (a live deploy without a COMPLETED backtest of that version). */
 export const DeploymentRefusedError = namedErrorClass('DeploymentRefusedError');
-export type DeploymentRefusedError = InstanceType<typeof DeploymentRefusedError>;
 
 /** The service is still rolling the new task definition out: the state machine retries. */
 export const RolloutInProgressError = namedErrorClass('RolloutInProgressError');
-export type RolloutInProgressError = InstanceType<typeof RolloutInProgressError>;
 
 /** ECS gave up on the rollout (circuit breaker, tasks failing to start). */
 export const RolloutFailedError = namedErrorClass('RolloutFailedError');
-export type RolloutFailedError = InstanceType<typeof RolloutFailedError>;
 
 /** The rollout did not finish within the time the service's own settings allow (docs/decisions/0031). */
 export const RolloutTimedOutError = namedErrorClass('RolloutTimedOutError');
-export type RolloutTimedOutError = InstanceType<typeof RolloutTimedOutError>;
 
 /** Error names the state machines match on, so ASL and code cannot drift apart silently. */
 export const ErrorNames = {

@@ -23,6 +23,8 @@ export {
   isoDateSchema,
   isoDateToMillis,
   MAX_SYMBOLS_PER_REQUEST,
+  marketDataFields,
+  rangeRunsForward,
   runIdSchema,
   strategyNameSchema,
   strategyVersionSchema,

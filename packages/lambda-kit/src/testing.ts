@@ -42,32 +42,35 @@ export interface RejectionCensus {
 
 /**
  * Property check for a handler: throws `events` at it and fails the property as soon as the
- * handler rejects with anything but an `Error` whose name is in `allowedErrors` (a TypeError from
+ * handler rejects with anything but an `Error` whose name is in `allowedErrors` (by default
+ * `ValidationError`) (a TypeError from
  * unvalidated input, a bare string). Returns the census so a test can assert the property ran
  * enough cases of each kind.
  */
-export const censusOfRejections = async <E>(options: {
-  handler: (event: E, context: Context) => Promise<unknown>;
-  events: fc.Arbitrary<E>;
-  allowedErrors: readonly string[];
-  numRuns?: number;
-}): Promise<RejectionCensus> => {
+export const censusOfRejections = async <E>(
+  handler: (event: E, context: Context) => Promise<unknown>,
+  events: fc.Arbitrary<E>,
+  {
+    allowedErrors = ['ValidationError'],
+    numRuns = 1_500,
+  }: { allowedErrors?: readonly string[]; numRuns?: number } = {},
+): Promise<RejectionCensus> => {
   const census: RejectionCensus = { answered: 0, rejected: 0, byName: {} };
   await fc.assert(
-    fc.asyncProperty(options.events, async (event) => {
+    fc.asyncProperty(events, async (event) => {
       try {
-        await options.handler(event, fakeContext());
+        await handler(event, fakeContext());
         census.answered++;
       } catch (error) {
         const name = error instanceof Error ? error.name : `non-Error ${typeof error}`;
-        if (!(error instanceof Error) || !options.allowedErrors.includes(name)) {
+        if (!(error instanceof Error) || !allowedErrors.includes(name)) {
           throw new Error(`handler rejected ${JSON.stringify(event)} with ${name}: ${String(error)}`);
         }
         census.rejected++;
         census.byName[name] = (census.byName[name] ?? 0) + 1;
       }
     }),
-    { numRuns: options.numRuns ?? 1_500 },
+    { numRuns },
   );
   return census;
 };

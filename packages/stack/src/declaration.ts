@@ -9,6 +9,218 @@
  */
 import type { FunctionDeclaration, MachineDeclaration, Statement } from './types';
 
+/** Where the runs' objects live (runs/<run_id>/...). */
+const RUNS_LOCATION = { RUNS_BUCKET: '${self:custom.runsBucket}', RUNS_PREFIX: '${self:custom.runsPrefix}' };
+
+/** An Allow statement. */
+const allow = (Sid: string, Action: string | string[], Resource: unknown): Statement => ({
+  Sid,
+  Effect: 'Allow',
+  Action,
+  Resource,
+});
+
+/** A resource's ARN, by its logical id. */
+const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+
+/** An S3 object grant: `actions` on the keys `keys` (a pattern) of the bucket `self:custom.<bucket>`. */
+const s3Objects = (Sid: string, Action: string | string[], bucket: string, keys: string): Statement => ({
+  Sid,
+  Effect: 'Allow',
+  Action,
+  Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::\${self:custom.${bucket}}/${keys}` },
+});
+
+/**
+ * ListBucket on `self:custom.<bucket>`, under `prefix` only. With it a missing key reads as 404
+ * (NoSuchKey) instead of 403, so a handler can tell "not there" from "not allowed".
+ */
+const s3Listing = (Sid: string, bucket: string, prefix: string): Statement => ({
+  Sid,
+  Effect: 'Allow',
+  Action: 's3:ListBucket',
+  Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::\${self:custom.${bucket}}` },
+  Condition: { StringLike: { 's3:prefix': prefix } },
+});
+
+/** Reading dataset manifests, and telling a missing one apart (check-freshness, data quality). */
+const READS_DATASET_MANIFESTS: Statement[] = [
+  s3Objects(
+    'ReadDatasetManifests',
+    's3:GetObject',
+    'datasetBucket',
+    '${self:custom.datasetPrefix}/*/manifest.json',
+  ),
+  s3Listing('TellMissingManifestsApart', 'datasetBucket', '${self:custom.datasetPrefix}/*'),
+];
+
+/** Both backtest machines run the strategy task, on the cluster, with its roles. */
+const RUNS_BACKTEST_TASKS: Statement[] = [
+  {
+    Sid: 'RunOnlyStrategyTasksOnTheCluster',
+    Effect: 'Allow',
+    Action: 'ecs:RunTask',
+    Resource: {
+      'Fn::Sub':
+        'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/${self:custom.strategyTaskFamilyPrefix}*:*',
+    },
+    Condition: {
+      ArnEquals: {
+        'ecs:cluster': {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/${self:custom.ecsClusterName}',
+        },
+      },
+    },
+  },
+  {
+    Sid: 'PassOnlyTheBacktestTaskRoles',
+    Effect: 'Allow',
+    Action: 'iam:PassRole',
+    Resource: [
+      {
+        'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.backtestTaskRoleName}',
+      },
+      {
+        'Fn::Sub':
+          'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.backtestExecutionRoleName}',
+      },
+    ],
+    Condition: {
+      StringEquals: {
+        'iam:PassedToService': 'ecs-tasks.amazonaws.com',
+      },
+    },
+  },
+];
+
+/** Both backtest machines record the run and park unknown errors in the DLQ. */
+const RECORDS_AND_PARKS_RUNS: Statement[] = [
+  allow('RecordWorkflowState', 'dynamodb:UpdateItem', arnOf('WorkflowStateTable')),
+  allow('PublishUnknownErrorsToTheDLQ', 'sqs:SendMessage', arnOf('WorkflowDeadLetterQueue')),
+];
+
+export const MACHINES: readonly MachineDeclaration[] = [
+  {
+    key: 'backtest',
+    id: 'BacktestStateMachine',
+    name: 'tradai-${sls:stage}-backtest',
+    file: 'backtest',
+    statements: [
+      ...RUNS_BACKTEST_TASKS,
+      ...RECORDS_AND_PARKS_RUNS,
+      allow('RunTheDataSyncWorkflowNested', 'states:StartExecution', {
+        Ref: 'DataSyncStateMachine',
+      }),
+      allow('FollowTheNestedDataSync', ['states:DescribeExecution', 'states:StopExecution'], {
+        'Fn::Sub':
+          'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${self:custom.dataSyncStateMachineName}:*',
+      }),
+    ],
+  },
+  {
+    key: 'deploy',
+    id: 'DeployStateMachine',
+    name: 'tradai-${sls:stage}-deploy',
+    file: 'deploy',
+    statements: [
+      allow('DescribeAndUpdateOnlyTradingServices', ['ecs:DescribeServices', 'ecs:UpdateService'], {
+        'Fn::Sub':
+          'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${self:custom.ecsClusterName}/tradai-${sls:stage}-*',
+      }),
+      {
+        Sid: 'PassOnlyTheTradingTaskRoles',
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: [
+          {
+            'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.tradingTaskRoleName}',
+          },
+          {
+            'Fn::Sub':
+              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.tradingExecutionRoleName}',
+          },
+        ],
+        Condition: {
+          StringEquals: {
+            'iam:PassedToService': 'ecs-tasks.amazonaws.com',
+          },
+        },
+      },
+      allow('RecordDeployments', 'dynamodb:UpdateItem', arnOf('DeploymentsTable')),
+      allow(
+        'LeaseOneServiceAtATime',
+        ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
+        arnOf('DeployLeasesTable'),
+      ),
+      allow('PublishUnknownErrorsToTheDLQ', 'sqs:SendMessage', arnOf('WorkflowDeadLetterQueue')),
+    ],
+  },
+  {
+    key: 'dataSync',
+    id: 'DataSyncStateMachine',
+    name: '${self:custom.dataSyncStateMachineName}',
+    file: 'data-sync',
+    statements: [
+      {
+        Sid: 'RunOnlyTheDataCollectionTaskOnTheCluster',
+        Effect: 'Allow',
+        Action: 'ecs:RunTask',
+        Resource: {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/${self:custom.dataCollectionTaskFamily}:*',
+        },
+        Condition: {
+          ArnEquals: {
+            'ecs:cluster': {
+              'Fn::Sub':
+                'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/${self:custom.ecsClusterName}',
+            },
+          },
+        },
+      },
+      {
+        Sid: 'PassOnlyTheDataCollectionTaskRoles',
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: [
+          {
+            'Fn::Sub':
+              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.dataCollectionTaskRoleName}',
+          },
+          {
+            'Fn::Sub':
+              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.dataCollectionExecutionRoleName}',
+          },
+        ],
+        Condition: {
+          StringEquals: {
+            'iam:PassedToService': 'ecs-tasks.amazonaws.com',
+          },
+        },
+      },
+      allow('PublishUnknownErrorsToTheDLQ', 'sqs:SendMessage', arnOf('WorkflowDeadLetterQueue')),
+    ],
+  },
+  {
+    key: 'backtestSimplified',
+    id: 'BacktestSimplifiedStateMachine',
+    name: 'tradai-${sls:stage}-backtest-simplified',
+    file: 'backtest-simplified',
+    statements: [...RUNS_BACKTEST_TASKS, ...RECORDS_AND_PARKS_RUNS],
+  },
+];
+
+/** The EventBridge pattern of every machine's execution status changes (`statuses`: only those). */
+const statusChangesOfEveryMachine = (statuses?: string[]) => ({
+  source: ['aws.states'],
+  'detail-type': ['Step Functions Execution Status Change'],
+  detail: {
+    ...(statuses && { status: statuses }),
+    stateMachineArn: MACHINES.map(({ id }) => ({ Ref: id })),
+  },
+});
+
 /**
  * The functions. Each gets `tradai-<stage>-<package>` as its name, `packages/<package>/src/index.handler`,
  * and its own role: the baseline (its own log group, X-Ray) plus `statements`, nothing else
@@ -26,37 +238,17 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
       STRATEGY_REPOSITORY_PREFIX: '${self:custom.strategyRepositoryPrefix}',
     },
     statements: [
-      {
-        Sid: 'DescribeStrategyImages',
-        Effect: 'Allow',
-        Action: 'ecr:DescribeImages',
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/${self:custom.strategyRepositoryPrefix}/*',
-        },
-      },
-      {
-        Sid: 'ReadStrategyConfigs',
-        Effect: 'Allow',
-        Action: 's3:GetObject',
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:s3:::${self:custom.strategyBucket}/${self:custom.strategyConfigPrefix}/*',
-        },
-      },
-      {
-        Sid: 'TellMissingConfigsApart',
-        Effect: 'Allow',
-        Action: 's3:ListBucket',
-        Resource: {
-          'Fn::Sub': 'arn:${AWS::Partition}:s3:::${self:custom.strategyBucket}',
-        },
-        Condition: {
-          StringLike: {
-            's3:prefix': '${self:custom.strategyConfigPrefix}/*',
-          },
-        },
-      },
+      allow('DescribeStrategyImages', 'ecr:DescribeImages', {
+        'Fn::Sub':
+          'arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/${self:custom.strategyRepositoryPrefix}/*',
+      }),
+      s3Objects(
+        'ReadStrategyConfigs',
+        's3:GetObject',
+        'strategyBucket',
+        '${self:custom.strategyConfigPrefix}/*',
+      ),
+      s3Listing('TellMissingConfigsApart', 'strategyBucket', '${self:custom.strategyConfigPrefix}/*'),
     ],
   },
   {
@@ -71,30 +263,7 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
       DEFAULT_EXCHANGE: 'binance',
       FRESHNESS_GRACE_SECONDS: '3600',
     },
-    statements: [
-      {
-        Sid: 'ReadDatasetManifests',
-        Effect: 'Allow',
-        Action: 's3:GetObject',
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:s3:::${self:custom.datasetBucket}/${self:custom.datasetPrefix}/*/manifest.json',
-        },
-      },
-      {
-        Sid: 'TellMissingManifestsApart',
-        Effect: 'Allow',
-        Action: 's3:ListBucket',
-        Resource: {
-          'Fn::Sub': 'arn:${AWS::Partition}:s3:::${self:custom.datasetBucket}',
-        },
-        Condition: {
-          StringLike: {
-            's3:prefix': '${self:custom.datasetPrefix}/*',
-          },
-        },
-      },
-    ],
+    statements: [...READS_DATASET_MANIFESTS],
   },
   {
     key: 'validateBacktestRequest',
@@ -111,28 +280,16 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
       "Merges a run's config_overrides into the strategy config and writes runs/<run_id>/config.json",
     environment: {
       STRATEGY_BUCKET: '${self:custom.strategyBucket}',
-      RUNS_BUCKET: '${self:custom.runsBucket}',
-      RUNS_PREFIX: '${self:custom.runsPrefix}',
+      ...RUNS_LOCATION,
     },
     statements: [
-      {
-        Sid: 'ReadStrategyConfigs',
-        Effect: 'Allow',
-        Action: 's3:GetObject',
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:s3:::${self:custom.strategyBucket}/${self:custom.strategyConfigPrefix}/*',
-        },
-      },
-      {
-        Sid: 'WriteRunConfigs',
-        Effect: 'Allow',
-        Action: 's3:PutObject',
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:s3:::${self:custom.runsBucket}/${self:custom.runsPrefix}/*/config.json',
-        },
-      },
+      s3Objects(
+        'ReadStrategyConfigs',
+        's3:GetObject',
+        'strategyBucket',
+        '${self:custom.strategyConfigPrefix}/*',
+      ),
+      s3Objects('WriteRunConfigs', 's3:PutObject', 'runsBucket', '${self:custom.runsPrefix}/*/config.json'),
     ],
   },
   {
@@ -147,12 +304,7 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
       TRADING_TASK_FAMILY_PREFIX: '${self:custom.tradingTaskFamilyPrefix}',
     },
     statements: [
-      {
-        Sid: 'ReadTaskDefinitionsHasNoResourceLevelPermissions',
-        Effect: 'Allow',
-        Action: 'ecs:DescribeTaskDefinition',
-        Resource: '*',
-      },
+      allow('ReadTaskDefinitionsHasNoResourceLevelPermissions', 'ecs:DescribeTaskDefinition', '*'),
       {
         Sid: 'RegisterOnlyTaggedStrategyTaskDefinitions',
         Effect: 'Allow',
@@ -221,32 +373,11 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
     timeout: 120,
     memorySize: 1024,
     environment: {
-      RUNS_BUCKET: '${self:custom.runsBucket}',
-      RUNS_PREFIX: '${self:custom.runsPrefix}',
+      ...RUNS_LOCATION,
     },
     statements: [
-      {
-        Sid: 'ListRunResults',
-        Effect: 'Allow',
-        Action: 's3:ListBucket',
-        Resource: {
-          'Fn::Sub': 'arn:${AWS::Partition}:s3:::${self:custom.runsBucket}',
-        },
-        Condition: {
-          StringLike: {
-            's3:prefix': '${self:custom.runsPrefix}/*/results/*',
-          },
-        },
-      },
-      {
-        Sid: 'ReadRunResults',
-        Effect: 'Allow',
-        Action: 's3:GetObject',
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:s3:::${self:custom.runsBucket}/${self:custom.runsPrefix}/*/results/*',
-        },
-      },
+      s3Listing('ListRunResults', 'runsBucket', '${self:custom.runsPrefix}/*/results/*'),
+      s3Objects('ReadRunResults', 's3:GetObject', 'runsBucket', '${self:custom.runsPrefix}/*/results/*'),
     ],
   },
   {
@@ -255,31 +386,11 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
     description: "Deletes a run's scratch objects (runs/<run_id>/tmp/) and nothing else",
     timeout: 120,
     environment: {
-      RUNS_BUCKET: '${self:custom.runsBucket}',
-      RUNS_PREFIX: '${self:custom.runsPrefix}',
+      ...RUNS_LOCATION,
     },
     statements: [
-      {
-        Sid: 'ListRunScratch',
-        Effect: 'Allow',
-        Action: 's3:ListBucket',
-        Resource: {
-          'Fn::Sub': 'arn:${AWS::Partition}:s3:::${self:custom.runsBucket}',
-        },
-        Condition: {
-          StringLike: {
-            's3:prefix': '${self:custom.runsPrefix}/*/tmp/*',
-          },
-        },
-      },
-      {
-        Sid: 'DeleteOnlyRunScratch',
-        Effect: 'Allow',
-        Action: 's3:DeleteObject',
-        Resource: {
-          'Fn::Sub': 'arn:${AWS::Partition}:s3:::${self:custom.runsBucket}/${self:custom.runsPrefix}/*/tmp/*',
-        },
-      },
+      s3Listing('ListRunScratch', 'runsBucket', '${self:custom.runsPrefix}/*/tmp/*'),
+      s3Objects('DeleteOnlyRunScratch', 's3:DeleteObject', 'runsBucket', '${self:custom.runsPrefix}/*/tmp/*'),
     ],
   },
   {
@@ -290,14 +401,9 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
       NOTIFICATION_TOPIC_NAME: '${self:custom.notificationTopicName}',
     },
     statements: [
-      {
-        Sid: 'PublishToTheNotificationsTopic',
-        Effect: 'Allow',
-        Action: 'sns:Publish',
-        Resource: {
-          Ref: 'WorkflowNotificationsTopic',
-        },
-      },
+      allow('PublishToTheNotificationsTopic', 'sns:Publish', {
+        Ref: 'WorkflowNotificationsTopic',
+      }),
     ],
   },
   {
@@ -311,16 +417,7 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
       ALLOWED_ENVIRONMENTS: '${self:custom.deployEnvironments}',
       DEPLOY_LEASE_SECONDS: '${self:custom.deployLeaseSeconds}',
     },
-    statements: [
-      {
-        Sid: 'ReadBacktestRecords',
-        Effect: 'Allow',
-        Action: 'dynamodb:GetItem',
-        Resource: {
-          'Fn::GetAtt': ['WorkflowStateTable', 'Arn'],
-        },
-      },
-    ],
+    statements: [allow('ReadBacktestRecords', 'dynamodb:GetItem', arnOf('WorkflowStateTable'))],
   },
   {
     key: 'checkServiceRollout',
@@ -333,15 +430,10 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
       ROLLOUT_DEREGISTRATION_DELAY_SECONDS: '${self:custom.rolloutDeregistrationDelaySeconds}',
     },
     statements: [
-      {
-        Sid: 'DescribeOnlyTradingServices',
-        Effect: 'Allow',
-        Action: 'ecs:DescribeServices',
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${self:custom.ecsClusterName}/tradai-${sls:stage}-*',
-        },
-      },
+      allow('DescribeOnlyTradingServices', 'ecs:DescribeServices', {
+        'Fn::Sub':
+          'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${self:custom.ecsClusterName}/tradai-${sls:stage}-*',
+      }),
     ],
   },
   {
@@ -370,34 +462,24 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
       },
     ],
     statements: [
-      {
-        Sid: 'StartOnlyTheApiWorkflows',
-        Effect: 'Allow',
-        Action: 'states:StartExecution',
-        Resource: [
-          {
-            Ref: 'DataSyncStateMachine',
-          },
-          {
-            Ref: 'DeployStateMachine',
-          },
-        ],
-      },
-      {
-        Sid: 'DescribeTheirExecutionsForIdempotentRetries',
-        Effect: 'Allow',
-        Action: 'states:DescribeExecution',
-        Resource: [
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${self:custom.dataSyncStateMachineName}:*',
-          },
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:tradai-${sls:stage}-deploy:*',
-          },
-        ],
-      },
+      allow('StartOnlyTheApiWorkflows', 'states:StartExecution', [
+        {
+          Ref: 'DataSyncStateMachine',
+        },
+        {
+          Ref: 'DeployStateMachine',
+        },
+      ]),
+      allow('DescribeTheirExecutionsForIdempotentRetries', 'states:DescribeExecution', [
+        {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${self:custom.dataSyncStateMachineName}:*',
+        },
+        {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:tradai-${sls:stage}-deploy:*',
+        },
+      ]),
     ],
   },
   {
@@ -416,9 +498,7 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
     events: [
       {
         sqs: {
-          arn: {
-            'Fn::GetAtt': ['BacktestRequestQueue', 'Arn'],
-          },
+          arn: arnOf('BacktestRequestQueue'),
           batchSize: 10,
           maximumBatchingWindow: 5,
           functionResponseType: 'ReportBatchItemFailures',
@@ -426,48 +506,25 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
       },
     ],
     statements: [
-      {
-        Sid: 'ConsumeTheRequestQueue',
-        Effect: 'Allow',
-        Action: [
-          'sqs:ReceiveMessage',
-          'sqs:DeleteMessage',
-          'sqs:GetQueueAttributes',
-          'sqs:ChangeMessageVisibility',
-        ],
-        Resource: {
-          'Fn::GetAtt': ['BacktestRequestQueue', 'Arn'],
+      allow(
+        'ConsumeTheRequestQueue',
+        ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
+        arnOf('BacktestRequestQueue'),
+      ),
+      allow('ParkMalformedRequests', 'sqs:SendMessage', arnOf('BacktestRequestDLQ')),
+      allow(
+        'RecordPendingRunsAndCloseThoseNeverStarted',
+        ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        arnOf('WorkflowStateTable'),
+      ),
+      allow('StartOnlyTheBacktestMachines', 'states:StartExecution', [
+        {
+          Ref: 'BacktestStateMachine',
         },
-      },
-      {
-        Sid: 'ParkMalformedRequests',
-        Effect: 'Allow',
-        Action: 'sqs:SendMessage',
-        Resource: {
-          'Fn::GetAtt': ['BacktestRequestDLQ', 'Arn'],
+        {
+          Ref: 'BacktestSimplifiedStateMachine',
         },
-      },
-      {
-        Sid: 'RecordPendingRunsAndCloseThoseNeverStarted',
-        Effect: 'Allow',
-        Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
-        Resource: {
-          'Fn::GetAtt': ['WorkflowStateTable', 'Arn'],
-        },
-      },
-      {
-        Sid: 'StartOnlyTheBacktestMachines',
-        Effect: 'Allow',
-        Action: 'states:StartExecution',
-        Resource: [
-          {
-            Ref: 'BacktestStateMachine',
-          },
-          {
-            Ref: 'BacktestSimplifiedStateMachine',
-          },
-        ],
-      },
+      ]),
     ],
   },
   {
@@ -481,40 +538,10 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
     },
     events: [
       {
-        eventBridge: {
-          pattern: {
-            source: ['aws.states'],
-            'detail-type': ['Step Functions Execution Status Change'],
-            detail: {
-              stateMachineArn: [
-                {
-                  Ref: 'BacktestStateMachine',
-                },
-                {
-                  Ref: 'BacktestSimplifiedStateMachine',
-                },
-                {
-                  Ref: 'DataSyncStateMachine',
-                },
-                {
-                  Ref: 'DeployStateMachine',
-                },
-              ],
-            },
-          },
-        },
+        eventBridge: { pattern: statusChangesOfEveryMachine() },
       },
     ],
-    statements: [
-      {
-        Sid: 'ClaimEachStatusEventOnce',
-        Effect: 'Allow',
-        Action: 'dynamodb:PutItem',
-        Resource: {
-          'Fn::GetAtt': ['ExecutionMetricEventsTable', 'Arn'],
-        },
-      },
-    ],
+    statements: [allow('ClaimEachStatusEventOnce', 'dynamodb:PutItem', arnOf('ExecutionMetricEventsTable'))],
   },
   {
     key: 'reconcileRun',
@@ -531,64 +558,26 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
     },
     events: [
       {
-        eventBridge: {
-          pattern: {
-            source: ['aws.states'],
-            'detail-type': ['Step Functions Execution Status Change'],
-            detail: {
-              status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
-              stateMachineArn: [
-                {
-                  Ref: 'BacktestStateMachine',
-                },
-                {
-                  Ref: 'BacktestSimplifiedStateMachine',
-                },
-                {
-                  Ref: 'DataSyncStateMachine',
-                },
-                {
-                  Ref: 'DeployStateMachine',
-                },
-              ],
-            },
-          },
-        },
+        eventBridge: { pattern: statusChangesOfEveryMachine(['FAILED', 'TIMED_OUT', 'ABORTED']) },
       },
     ],
     statements: [
-      {
-        Sid: 'CloseRunsThatEndedOutsideTheirMachine',
-        Effect: 'Allow',
-        Action: 'dynamodb:UpdateItem',
-        Resource: {
-          'Fn::GetAtt': ['WorkflowStateTable', 'Arn'],
-        },
-      },
-      {
-        Sid: 'ClaimEachNoticeOnce',
-        Effect: 'Allow',
-        Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
-        Resource: {
-          'Fn::GetAtt': ['ExecutionMetricEventsTable', 'Arn'],
-        },
-      },
-      {
-        Sid: 'ReleaseTheLeaseOfADeployThatEndedOutsideItsMachine',
-        Effect: 'Allow',
-        Action: 'dynamodb:DeleteItem',
-        Resource: {
-          'Fn::GetAtt': ['DeployLeasesTable', 'Arn'],
-        },
-      },
-      {
-        Sid: 'NotifyThroughNotifyCompletion',
-        Effect: 'Allow',
-        Action: 'lambda:InvokeFunction',
-        Resource: {
-          'Fn::GetAtt': ['NotifyCompletionLambdaFunction', 'Arn'],
-        },
-      },
+      allow('CloseRunsThatEndedOutsideTheirMachine', 'dynamodb:UpdateItem', arnOf('WorkflowStateTable')),
+      allow(
+        'ClaimEachNoticeOnce',
+        ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        arnOf('ExecutionMetricEventsTable'),
+      ),
+      allow(
+        'ReleaseTheLeaseOfADeployThatEndedOutsideItsMachine',
+        'dynamodb:DeleteItem',
+        arnOf('DeployLeasesTable'),
+      ),
+      allow(
+        'NotifyThroughNotifyCompletion',
+        'lambda:InvokeFunction',
+        arnOf('NotifyCompletionLambdaFunction'),
+      ),
     ],
   },
   {
@@ -614,30 +603,7 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
       MAX_DUPLICATE_RATIO: '0',
       MAX_OHLC_VIOLATIONS: '0',
     },
-    statements: [
-      {
-        Sid: 'ReadDatasetManifests',
-        Effect: 'Allow',
-        Action: 's3:GetObject',
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:s3:::${self:custom.datasetBucket}/${self:custom.datasetPrefix}/*/manifest.json',
-        },
-      },
-      {
-        Sid: 'TellMissingManifestsApart',
-        Effect: 'Allow',
-        Action: 's3:ListBucket',
-        Resource: {
-          'Fn::Sub': 'arn:${AWS::Partition}:s3:::${self:custom.datasetBucket}',
-        },
-        Condition: {
-          StringLike: {
-            's3:prefix': '${self:custom.datasetPrefix}/*',
-          },
-        },
-      },
-    ],
+    statements: [...READS_DATASET_MANIFESTS],
   },
 ];
 
@@ -646,215 +612,6 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
  * the functions its ASL names, log delivery, X-Ray, plus `statements`), its log group, tracing,
  * and the timed-out and throttled alarms (docs/decisions/0023).
  */
-/** Both backtest machines run the strategy task, on the cluster, with its roles. */
-const RUNS_BACKTEST_TASKS: Statement[] = [
-  {
-    Sid: 'RunOnlyStrategyTasksOnTheCluster',
-    Effect: 'Allow',
-    Action: 'ecs:RunTask',
-    Resource: {
-      'Fn::Sub':
-        'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/${self:custom.strategyTaskFamilyPrefix}*:*',
-    },
-    Condition: {
-      ArnEquals: {
-        'ecs:cluster': {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/${self:custom.ecsClusterName}',
-        },
-      },
-    },
-  },
-  {
-    Sid: 'PassOnlyTheBacktestTaskRoles',
-    Effect: 'Allow',
-    Action: 'iam:PassRole',
-    Resource: [
-      {
-        'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.backtestTaskRoleName}',
-      },
-      {
-        'Fn::Sub':
-          'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.backtestExecutionRoleName}',
-      },
-    ],
-    Condition: {
-      StringEquals: {
-        'iam:PassedToService': 'ecs-tasks.amazonaws.com',
-      },
-    },
-  },
-];
-
-/** Both backtest machines record the run and park unknown errors in the DLQ. */
-const RECORDS_AND_PARKS_RUNS: Statement[] = [
-  {
-    Sid: 'RecordWorkflowState',
-    Effect: 'Allow',
-    Action: 'dynamodb:UpdateItem',
-    Resource: {
-      'Fn::GetAtt': ['WorkflowStateTable', 'Arn'],
-    },
-  },
-  {
-    Sid: 'PublishUnknownErrorsToTheDLQ',
-    Effect: 'Allow',
-    Action: 'sqs:SendMessage',
-    Resource: {
-      'Fn::GetAtt': ['WorkflowDeadLetterQueue', 'Arn'],
-    },
-  },
-];
-
-export const MACHINES: readonly MachineDeclaration[] = [
-  {
-    key: 'backtest',
-    id: 'BacktestStateMachine',
-    name: 'tradai-${sls:stage}-backtest',
-    file: 'backtest',
-    statements: [
-      ...RUNS_BACKTEST_TASKS,
-      ...RECORDS_AND_PARKS_RUNS,
-      {
-        Sid: 'RunTheDataSyncWorkflowNested',
-        Effect: 'Allow',
-        Action: 'states:StartExecution',
-        Resource: {
-          Ref: 'DataSyncStateMachine',
-        },
-      },
-      {
-        Sid: 'FollowTheNestedDataSync',
-        Effect: 'Allow',
-        Action: ['states:DescribeExecution', 'states:StopExecution'],
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${self:custom.dataSyncStateMachineName}:*',
-        },
-      },
-    ],
-  },
-  {
-    key: 'deploy',
-    id: 'DeployStateMachine',
-    name: 'tradai-${sls:stage}-deploy',
-    file: 'deploy',
-    statements: [
-      {
-        Sid: 'DescribeAndUpdateOnlyTradingServices',
-        Effect: 'Allow',
-        Action: ['ecs:DescribeServices', 'ecs:UpdateService'],
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${self:custom.ecsClusterName}/tradai-${sls:stage}-*',
-        },
-      },
-      {
-        Sid: 'PassOnlyTheTradingTaskRoles',
-        Effect: 'Allow',
-        Action: 'iam:PassRole',
-        Resource: [
-          {
-            'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.tradingTaskRoleName}',
-          },
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.tradingExecutionRoleName}',
-          },
-        ],
-        Condition: {
-          StringEquals: {
-            'iam:PassedToService': 'ecs-tasks.amazonaws.com',
-          },
-        },
-      },
-      {
-        Sid: 'RecordDeployments',
-        Effect: 'Allow',
-        Action: 'dynamodb:UpdateItem',
-        Resource: {
-          'Fn::GetAtt': ['DeploymentsTable', 'Arn'],
-        },
-      },
-      {
-        Sid: 'LeaseOneServiceAtATime',
-        Effect: 'Allow',
-        Action: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
-        Resource: {
-          'Fn::GetAtt': ['DeployLeasesTable', 'Arn'],
-        },
-      },
-      {
-        Sid: 'PublishUnknownErrorsToTheDLQ',
-        Effect: 'Allow',
-        Action: 'sqs:SendMessage',
-        Resource: {
-          'Fn::GetAtt': ['WorkflowDeadLetterQueue', 'Arn'],
-        },
-      },
-    ],
-  },
-  {
-    key: 'dataSync',
-    id: 'DataSyncStateMachine',
-    name: '${self:custom.dataSyncStateMachineName}',
-    file: 'data-sync',
-    statements: [
-      {
-        Sid: 'RunOnlyTheDataCollectionTaskOnTheCluster',
-        Effect: 'Allow',
-        Action: 'ecs:RunTask',
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/${self:custom.dataCollectionTaskFamily}:*',
-        },
-        Condition: {
-          ArnEquals: {
-            'ecs:cluster': {
-              'Fn::Sub':
-                'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/${self:custom.ecsClusterName}',
-            },
-          },
-        },
-      },
-      {
-        Sid: 'PassOnlyTheDataCollectionTaskRoles',
-        Effect: 'Allow',
-        Action: 'iam:PassRole',
-        Resource: [
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.dataCollectionTaskRoleName}',
-          },
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.dataCollectionExecutionRoleName}',
-          },
-        ],
-        Condition: {
-          StringEquals: {
-            'iam:PassedToService': 'ecs-tasks.amazonaws.com',
-          },
-        },
-      },
-      {
-        Sid: 'PublishUnknownErrorsToTheDLQ',
-        Effect: 'Allow',
-        Action: 'sqs:SendMessage',
-        Resource: {
-          'Fn::GetAtt': ['WorkflowDeadLetterQueue', 'Arn'],
-        },
-      },
-    ],
-  },
-  {
-    key: 'backtestSimplified',
-    id: 'BacktestSimplifiedStateMachine',
-    name: 'tradai-${sls:stage}-backtest-simplified',
-    file: 'backtest-simplified',
-    statements: [...RUNS_BACKTEST_TASKS, ...RECORDS_AND_PARKS_RUNS],
-  },
-];
 
 /**
  * What fills an ASL placeholder that is not a function: `${<Function>Arn}` placeholders are

@@ -6,13 +6,12 @@ import {
   datasetManifestKey,
   datasetsEnvironment,
   exchangeSchema,
-  isoDateSchema,
   isoDateToMillis,
   mapWithConcurrency,
+  marketDataFields,
+  rangeRunsForward,
   readEnvironment,
   readManifest,
-  symbolListSchema,
-  timeframeSchema,
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
 import { judgeQuality, type QualityThresholds, type SymbolQuality } from './quality';
@@ -23,20 +22,12 @@ const MANIFEST_READ_CONCURRENCY = 8;
 
 export const validateDataQualityInput = z
   .strictObject({
-    symbols: symbolListSchema,
-    timeframe: timeframeSchema,
-    start_date: isoDateSchema,
-    end_date: isoDateSchema,
+    ...marketDataFields,
     exchange: exchangeSchema,
     /** The data-collection task's StartedAt (epoch ms, as the ECS `.sync` output gives it). */
     synced_after: z.optional(z.number().check(z.int(), z.positive())),
   })
-  .check(
-    z.refine((input) => isoDateToMillis(input.start_date) < isoDateToMillis(input.end_date), {
-      path: ['end_date'],
-      error: 'must be after start_date',
-    }),
-  );
+  .check(rangeRunsForward);
 
 const ratio = z.coerce.number().check(z.minimum(0), z.maximum(1));
 export const environment = z.object({

@@ -175,9 +175,7 @@ describe('check-service-rollout', () => {
     );
 
     // Act
-    const census = await censusOfRejections({
-      handler,
-      events,
+    const census = await censusOfRejections(handler, events, {
       allowedErrors: ['ValidationError', 'RolloutFailedError'],
       numRuns: 300,
     });

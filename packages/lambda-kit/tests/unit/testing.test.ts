@@ -6,15 +6,14 @@ import { censusOfRejections } from '../../src/testing';
 describe('censusOfRejections', () => {
   it('counts answers and named rejections', async () => {
     // Act
-    const census = await censusOfRejections({
-      handler: async (n: number) => {
+    const census = await censusOfRejections(
+      async (n: number) => {
         if (n % 2) throw new ValidationError('odd');
         return n;
       },
-      events: fc.integer(),
-      allowedErrors: ['ValidationError'],
-      numRuns: 200,
-    });
+      fc.integer(),
+      { numRuns: 200 },
+    );
 
     // Assess
     expect(census.answered + census.rejected).toBe(200);
@@ -23,12 +22,13 @@ describe('censusOfRejections', () => {
 
   it('fails the property on an error whose name is not allowed', async () => {
     // Act
-    const act = censusOfRejections({
-      handler: async (value: unknown) => (value as { x: { y: number } }).x.y,
-      events: fc.constant({}),
-      allowedErrors: ['ValidationError'],
-      numRuns: 5,
-    });
+    const act = censusOfRejections(
+      async (value: unknown) => (value as { x: { y: number } }).x.y,
+      fc.constant({}),
+      {
+        numRuns: 5,
+      },
+    );
 
     // Assess
     await expect(act).rejects.toMatchObject({

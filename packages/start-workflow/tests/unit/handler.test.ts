@@ -186,16 +186,15 @@ describe('start-workflow', () => {
 
     // Act
     const statuses = new Set<number>();
-    const census = await censusOfRejections({
-      handler: async (body: unknown) => {
+    const census = await censusOfRejections(
+      async (body: unknown) => {
         const response = await post('/workflows/data-sync', body);
         statuses.add(response.statusCode);
         return response;
       },
-      events: bodies,
-      allowedErrors: [],
-      numRuns: 300,
-    });
+      bodies,
+      { allowedErrors: [], numRuns: 300 },
+    );
 
     // Assess
     expect(census.rejected).toBe(0);

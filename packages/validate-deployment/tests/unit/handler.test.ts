@@ -158,9 +158,7 @@ describe('validate-deployment', () => {
     );
 
     // Act
-    const census = await censusOfRejections({
-      handler,
-      events,
+    const census = await censusOfRejections(handler, events, {
       allowedErrors: ['ValidationError', 'DeploymentRefusedError'],
       numRuns: 400,
     });
