@@ -12,7 +12,8 @@ if (!beforeFile || !afterFile) {
   process.exit(2);
 }
 const read = (file) => JSON.parse(readFileSync(file, 'utf8'));
-const UNORDERED = new Set(['Statement', 'Action', 'Resource']);
+// EventBridge matches any value of a pattern's list, so its order does not matter either.
+const UNORDERED = new Set(['Statement', 'Action', 'Resource', 'stateMachineArn', 'status']);
 const VOLATILE = /^(S3Key|CodeSha256)$/;
 
 /** A canonical form: sorted keys, unordered lists sorted, volatile values dropped. */
