@@ -10,7 +10,7 @@ import { notifyCompletionInput } from '@tradai/notify-completion';
 import { pinTaskDefinitionInput } from '@tradai/pin-task-definition';
 import { prepareConfigInput } from '@tradai/prepare-config';
 import { reconcileRunInput } from '@tradai/reconcile-run';
-import { FUNCTIONS, functionLogicalId, MACHINES } from '@tradai/stack';
+import { FUNCTIONS, functionLogicalId, LOG_DELIVERY_ACTIONS, MACHINES } from '@tradai/stack';
 import { startWorkflowInput } from '@tradai/start-workflow';
 import { transformResultsInput } from '@tradai/transform-results';
 import { validateBacktestRequestInput } from '@tradai/validate-backtest-request';
@@ -34,14 +34,7 @@ const NO_RESOURCE_LEVEL_PERMISSIONS = new Set([
   'xray:GetSamplingRules',
   'xray:GetSamplingTargets',
   // CloudWatch Logs delivery for state machines (the log group is named in LoggingConfiguration).
-  'logs:CreateLogDelivery',
-  'logs:GetLogDelivery',
-  'logs:UpdateLogDelivery',
-  'logs:DeleteLogDelivery',
-  'logs:ListLogDeliveries',
-  'logs:PutResourcePolicy',
-  'logs:DescribeResourcePolicies',
-  'logs:DescribeLogGroups',
+  ...LOG_DELIVERY_ACTIONS,
   // Task definitions: no resource-level permissions (RegisterTaskDefinition is tag-conditioned).
   'ecs:DescribeTaskDefinition',
   'ecs:RegisterTaskDefinition',

@@ -130,3 +130,27 @@ export const serveObjects = (s3: AwsClientStub<S3Client>, objects: Record<string
     return { Body: objectBody(body), ContentLength: body.length };
   });
 };
+
+/**
+ * An EventBridge "Step Functions Execution Status Change" event of run-42 on
+ * `tradai-dev-<machine>`, as AWS delivers it; `detail` overrides or adds fields.
+ */
+export const statusChangeEvent = (
+  status: string,
+  { machine = 'tradai-dev-backtest', ...detail }: Record<string, unknown> & { machine?: string } = {},
+) => ({
+  version: '0',
+  id: `event-${status}`,
+  'detail-type': 'Step Functions Execution Status Change',
+  source: 'aws.states',
+  time: '2026-01-05T09:42:00Z',
+  detail: {
+    executionArn: `arn:aws:states:eu-west-1:123456789012:execution:${machine}:run-42`,
+    stateMachineArn: `arn:aws:states:eu-west-1:123456789012:stateMachine:${machine}`,
+    name: 'run-42',
+    status,
+    startDate: 1_736_067_600_000,
+    stopDate: status === 'RUNNING' ? null : 1_736_070_120_000,
+    ...detail,
+  },
+});

@@ -4,6 +4,7 @@ export {
   functionName,
   functions,
   functionsOf,
+  LOG_DELIVERY_ACTIONS,
   placeholdersOf,
   resources,
   roleLogicalId,

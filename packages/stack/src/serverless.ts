@@ -108,6 +108,22 @@ const integrationStatements = (machine: MachineDeclaration): Statement[] => {
   ];
 };
 
+/**
+ * What a state machine needs to deliver its logs to CloudWatch Logs. AWS gives these actions no
+ * resource-level permissions: `Resource: "*"` is the only option (the log group is named in the
+ * machine's LoggingConfiguration).
+ */
+export const LOG_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+] as const;
+
 const XRAY: Statement = {
   Sid: 'XRayHasNoResourceLevelPermissions',
   Effect: 'Allow',
@@ -182,16 +198,7 @@ const machineRole = (machine: MachineDeclaration) => ({
             {
               Sid: 'LogDeliveryHasNoResourceLevelPermissions',
               Effect: 'Allow',
-              Action: [
-                'logs:CreateLogDelivery',
-                'logs:GetLogDelivery',
-                'logs:UpdateLogDelivery',
-                'logs:DeleteLogDelivery',
-                'logs:ListLogDeliveries',
-                'logs:PutResourcePolicy',
-                'logs:DescribeResourcePolicies',
-                'logs:DescribeLogGroups',
-              ],
+              Action: [...LOG_DELIVERY_ACTIONS],
               Resource: '*',
             },
             {

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { censusOfRejections, fakeContext } from '@tradai/lambda-kit/testing';
+import { censusOfRejections, fakeContext, statusChangeEvent } from '@tradai/lambda-kit/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -11,22 +11,7 @@ const event = (
   machine = 'tradai-dev-backtest',
   stopDate: number | null = 1_736_070_120_000,
   extra: Record<string, unknown> = {},
-) => ({
-  version: '0',
-  id: `event-${status}`,
-  'detail-type': 'Step Functions Execution Status Change',
-  source: 'aws.states',
-  time: '2026-01-05T09:42:00Z',
-  detail: {
-    executionArn: EXECUTION.replace('tradai-dev-backtest', machine),
-    stateMachineArn: `arn:aws:states:eu-west-1:123456789012:stateMachine:${machine}`,
-    name: 'run-42',
-    status,
-    startDate: 1_736_067_600_000,
-    stopDate: status === 'RUNNING' ? null : stopDate,
-    ...extra,
-  },
-});
+) => statusChangeEvent(status, { machine, ...(status !== 'RUNNING' && { stopDate }), ...extra });
 
 /** A fresh module with metrics on, printing EMF to console.log; returns the handler and the EMF records. */
 const load = async () => {

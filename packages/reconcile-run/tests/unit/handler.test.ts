@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { Uint8ArrayBlobAdapter } from '@smithy/core/serde';
-import { awsError, censusOfRejections, fakeContext } from '@tradai/lambda-kit/testing';
+import { awsError, censusOfRejections, fakeContext, statusChangeEvent } from '@tradai/lambda-kit/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -15,27 +15,11 @@ import { handler } from '../../src';
 
 const dynamodbMock = mockClient(DynamoDBClient);
 const lambdaMock = mockClient(LambdaClient);
-const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:tradai-dev-backtest';
 const EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-backtest:run-42';
 const OTHER = 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-backtest:run-42-again';
 
-const event = (status: string, detail: Record<string, unknown> = {}) => ({
-  version: '0',
-  id: `event-${status}`,
-  'detail-type': 'Step Functions Execution Status Change',
-  source: 'aws.states',
-  time: '2026-01-05T09:42:00Z',
-  detail: {
-    executionArn: EXECUTION,
-    stateMachineArn: MACHINE,
-    name: 'run-42',
-    status,
-    startDate: 1_736_067_600_000,
-    stopDate: 1_736_070_120_000,
-    input: JSON.stringify({ run_id: 'run-42' }),
-    ...detail,
-  },
-});
+const event = (status: string, detail: Record<string, unknown> = {}) =>
+  statusChangeEvent(status, { input: JSON.stringify({ run_id: 'run-42' }), ...detail });
 const invoke = (input: unknown) => handler(input, fakeContext('tradai-dev-reconcile-run'));
 
 type Item = Record<string, { S?: string }>;
