@@ -1,6 +1,5 @@
 import { lifecycleMetrics, workflowTypeOf } from '@tradai/execution-metrics';
 import { BUSINESS_FAILURES } from '@tradai/lambda-kit';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   DLQ_URL,
   LOCAL,
@@ -9,7 +8,8 @@ import {
   readCases,
   runWorkflow,
   type WorkflowRun,
-} from '../../packages/workflow-tests/src';
+} from '@tradai/local-aws';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   breachedAlarms,
   type Datapoint,

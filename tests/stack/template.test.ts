@@ -1,27 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { backtestTriggerInput } from '@tradai/backtest-trigger';
-import { checkServiceRolloutInput } from '@tradai/check-service-rollout';
-import { cleanupResourcesInput } from '@tradai/cleanup-resources';
-import { dataCollectionProxyInput } from '@tradai/data-collection-proxy';
-import { executionMetricsInput } from '@tradai/execution-metrics';
-import { check } from '@tradai/lambda-kit';
-import { notifyCompletionInput } from '@tradai/notify-completion';
-import { pinTaskDefinitionInput } from '@tradai/pin-task-definition';
-import { prepareConfigInput } from '@tradai/prepare-config';
-import { reconcileRunInput } from '@tradai/reconcile-run';
+import { check, type Schema } from '@tradai/lambda-kit';
+import { allStates, LOCAL_ENVIRONMENT, readAsl } from '@tradai/local-aws';
 import { FUNCTIONS, functionLogicalId, LOG_DELIVERY_ACTIONS, MACHINES } from '@tradai/stack';
-import { startWorkflowInput } from '@tradai/start-workflow';
-import { transformResultsInput } from '@tradai/transform-results';
-import { validateBacktestRequestInput } from '@tradai/validate-backtest-request';
-import { validateDataQualityInput } from '@tradai/validate-data-quality';
-import { validateDataRequestInput } from '@tradai/validate-data-request';
-import { validateDeploymentInput } from '@tradai/validate-deployment';
-import { validateStrategyInput } from '@tradai/validate-strategy';
 import { unzipSync, zipSync } from 'fflate';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { LOCAL_ENVIRONMENT, LOCAL_FUNCTION_PACKAGES } from '../../packages/workflow-tests/src/handlers';
-import { allStates, readAsl } from '../../packages/workflow-tests/src/machines';
 import { type PackagedStack, readPackaged, repoRoot } from './package-stack';
 import { sdkCallsOf } from './sdk-calls';
 
@@ -41,24 +24,6 @@ const NO_RESOURCE_LEVEL_PERMISSIONS = new Set([
 ]);
 
 /** What each function's sample event must satisfy: the handler's own input schema. */
-const INPUT_SCHEMAS = {
-  validateStrategy: validateStrategyInput,
-  dataCollectionProxy: dataCollectionProxyInput,
-  validateBacktestRequest: validateBacktestRequestInput,
-  prepareConfig: prepareConfigInput,
-  pinTaskDefinition: pinTaskDefinitionInput,
-  transformResults: transformResultsInput,
-  cleanupResources: cleanupResourcesInput,
-  notifyCompletion: notifyCompletionInput,
-  validateDataRequest: validateDataRequestInput,
-  validateDataQuality: validateDataQualityInput,
-  validateDeployment: validateDeploymentInput,
-  checkServiceRollout: checkServiceRolloutInput,
-  startWorkflow: startWorkflowInput,
-  backtestTrigger: backtestTriggerInput,
-  executionMetrics: executionMetricsInput,
-  reconcileRun: reconcileRunInput,
-} as const;
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JavaScript
 const ARN = 'arn:${AWS::Partition}';
@@ -209,14 +174,15 @@ describe('the packaged stack (sls package, no AWS credentials)', () => {
     expect(statements.flatMap((s) => asList(s.Action))).not.toContain('ecr:DescribeImages');
   });
 
-  it('has a sample event for every function that its handler accepts', () => {
-    for (const [key, fn] of Object.entries(stack.functions)) {
+  it('has a sample event for every function that its handler accepts', async () => {
+    for (const fn of Object.values(stack.functions)) {
       const packageName = fn.handler.split('/')[1] ?? '';
       const eventFile = path.join(repoRoot, 'events', `${packageName}.json`);
       expect(existsSync(eventFile), eventFile).toBe(true);
-      const schema = INPUT_SCHEMAS[key as keyof typeof INPUT_SCHEMAS];
-      expect(schema, `input schema for ${key}`).toBeDefined();
-      expect(check(schema, JSON.parse(readFileSync(eventFile, 'utf8'))).ok, eventFile).toBe(true);
+      // Every function package exports its input schema as `input`, beside `handler` and `environment`.
+      const { input: schema } = (await import(`@tradai/${packageName}`)) as { input?: Schema };
+      expect(schema, `input schema of @tradai/${packageName}`).toBeDefined();
+      expect(check(schema as Schema, JSON.parse(readFileSync(eventFile, 'utf8'))).ok, eventFile).toBe(true);
     }
   });
 });
@@ -342,9 +308,9 @@ describe('the stack declaration (packages/stack)', () => {
     ).toEqual(MACHINES.map((machine) => machine.id).sort());
   });
 
-  it('gives the local engine a value for every environment variable a function it runs declares', () => {
+  it('gives the local engine a value for every environment variable a function declares', () => {
     // Act
-    const missing = FUNCTIONS.filter((fn) => LOCAL_FUNCTION_PACKAGES.includes(fn.package)).flatMap((fn) =>
+    const missing = FUNCTIONS.flatMap((fn) =>
       Object.keys(fn.environment)
         .filter((name) => !(name in LOCAL_ENVIRONMENT))
         .map((name) => `${fn.key}: ${name}`),

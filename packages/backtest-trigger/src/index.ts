@@ -1,1 +1,1 @@
-export { backtestTriggerInput, environment, handler } from './handler';
+export { backtestTriggerInput as input, environment, handler } from './handler';

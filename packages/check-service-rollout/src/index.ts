@@ -1,5 +1,5 @@
 export {
-  checkServiceRolloutInput,
+  checkServiceRolloutInput as input,
   environment,
   handler,
   MAX_ROLLOUT_SECONDS,

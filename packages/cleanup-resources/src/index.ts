@@ -1,1 +1,1 @@
-export { type CleanupResult, cleanupResourcesInput, environment, handler } from './handler';
+export { type CleanupResult, cleanupResourcesInput as input, environment, handler } from './handler';

@@ -1,1 +1,1 @@
-export { dataCollectionProxyInput, environment, type FreshnessReport, handler } from './handler';
+export { dataCollectionProxyInput as input, environment, type FreshnessReport, handler } from './handler';

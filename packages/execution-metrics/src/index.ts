@@ -2,7 +2,7 @@ export {
   type EmittedMetrics,
   environment,
   executionMetrics,
-  executionMetricsInput,
+  executionMetricsInput as input,
   handler,
   type LifecycleMetric,
   lifecycleMetrics,

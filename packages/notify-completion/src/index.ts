@@ -1,2 +1,2 @@
-export { environment, handler, notifyCompletionInput } from './handler';
+export { environment, handler, notifyCompletionInput as input } from './handler';
 export { bodyOf, type Notification, subjectOf } from './message';

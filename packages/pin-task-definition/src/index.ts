@@ -1,2 +1,2 @@
-export { environment, handler, type PinnedRun, pinTaskDefinitionInput } from './handler';
+export { environment, handler, type PinnedRun, pinTaskDefinitionInput as input } from './handler';
 export { type PinnedTaskDefinition, pinTaskDefinition, TEMPLATE_TAG } from './task-definition';

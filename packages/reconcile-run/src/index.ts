@@ -1,1 +1,7 @@
-export { environment, handler, type Reconciled, type RecordOutcome, reconcileRunInput } from './handler';
+export {
+  environment,
+  handler,
+  type Reconciled,
+  type RecordOutcome,
+  reconcileRunInput as input,
+} from './handler';

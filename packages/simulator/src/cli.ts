@@ -11,7 +11,7 @@ import {
   type StateEvent,
   TABLE,
   type WorkflowRun,
-} from '@tradai/workflow-tests';
+} from '@tradai/local-aws';
 import { colourWanted, type Palette, palette, simulated, TRANSITION_PRICE_USD, usd } from './format';
 
 const DEFAULT_CASE: Record<MachineName, string> = {

@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MACHINES, readCases } from '@tradai/workflow-tests';
+import { MACHINES, readCases } from '@tradai/local-aws';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src';
 

@@ -100,12 +100,12 @@ const RECORDS_AND_PARKS_RUNS: Statement[] = [
   allow('PublishUnknownErrorsToTheDLQ', 'sqs:SendMessage', arnOf('WorkflowDeadLetterQueue')),
 ];
 
-export const MACHINES: readonly MachineDeclaration[] = [
+export const MACHINES = [
   {
     key: 'backtest',
     id: 'BacktestStateMachine',
     name: 'tradai-${sls:stage}-backtest',
-    file: 'backtest',
+    file: 'backtest' as const,
     statements: [
       ...RUNS_BACKTEST_TASKS,
       ...RECORDS_AND_PARKS_RUNS,
@@ -119,48 +119,17 @@ export const MACHINES: readonly MachineDeclaration[] = [
     ],
   },
   {
-    key: 'deploy',
-    id: 'DeployStateMachine',
-    name: 'tradai-${sls:stage}-deploy',
-    file: 'deploy',
-    statements: [
-      allow('DescribeAndUpdateOnlyTradingServices', ['ecs:DescribeServices', 'ecs:UpdateService'], {
-        'Fn::Sub':
-          'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${self:custom.ecsClusterName}/tradai-${sls:stage}-*',
-      }),
-      {
-        Sid: 'PassOnlyTheTradingTaskRoles',
-        Effect: 'Allow',
-        Action: 'iam:PassRole',
-        Resource: [
-          {
-            'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.tradingTaskRoleName}',
-          },
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.tradingExecutionRoleName}',
-          },
-        ],
-        Condition: {
-          StringEquals: {
-            'iam:PassedToService': 'ecs-tasks.amazonaws.com',
-          },
-        },
-      },
-      allow('RecordDeployments', 'dynamodb:UpdateItem', arnOf('DeploymentsTable')),
-      allow(
-        'LeaseOneServiceAtATime',
-        ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
-        arnOf('DeployLeasesTable'),
-      ),
-      allow('PublishUnknownErrorsToTheDLQ', 'sqs:SendMessage', arnOf('WorkflowDeadLetterQueue')),
-    ],
+    key: 'backtestSimplified',
+    id: 'BacktestSimplifiedStateMachine',
+    name: 'tradai-${sls:stage}-backtest-simplified',
+    file: 'backtest-simplified' as const,
+    statements: [...RUNS_BACKTEST_TASKS, ...RECORDS_AND_PARKS_RUNS],
   },
   {
     key: 'dataSync',
     id: 'DataSyncStateMachine',
     name: '${self:custom.dataSyncStateMachineName}',
-    file: 'data-sync',
+    file: 'data-sync' as const,
     statements: [
       {
         Sid: 'RunOnlyTheDataCollectionTaskOnTheCluster',
@@ -203,13 +172,44 @@ export const MACHINES: readonly MachineDeclaration[] = [
     ],
   },
   {
-    key: 'backtestSimplified',
-    id: 'BacktestSimplifiedStateMachine',
-    name: 'tradai-${sls:stage}-backtest-simplified',
-    file: 'backtest-simplified',
-    statements: [...RUNS_BACKTEST_TASKS, ...RECORDS_AND_PARKS_RUNS],
+    key: 'deploy',
+    id: 'DeployStateMachine',
+    name: 'tradai-${sls:stage}-deploy',
+    file: 'deploy' as const,
+    statements: [
+      allow('DescribeAndUpdateOnlyTradingServices', ['ecs:DescribeServices', 'ecs:UpdateService'], {
+        'Fn::Sub':
+          'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${self:custom.ecsClusterName}/tradai-${sls:stage}-*',
+      }),
+      {
+        Sid: 'PassOnlyTheTradingTaskRoles',
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: [
+          {
+            'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.tradingTaskRoleName}',
+          },
+          {
+            'Fn::Sub':
+              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.tradingExecutionRoleName}',
+          },
+        ],
+        Condition: {
+          StringEquals: {
+            'iam:PassedToService': 'ecs-tasks.amazonaws.com',
+          },
+        },
+      },
+      allow('RecordDeployments', 'dynamodb:UpdateItem', arnOf('DeploymentsTable')),
+      allow(
+        'LeaseOneServiceAtATime',
+        ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
+        arnOf('DeployLeasesTable'),
+      ),
+      allow('PublishUnknownErrorsToTheDLQ', 'sqs:SendMessage', arnOf('WorkflowDeadLetterQueue')),
+    ],
   },
-];
+] satisfies readonly MachineDeclaration[];
 
 /** The EventBridge pattern of every machine's execution status changes (`statuses`: only those). */
 const statusChangesOfEveryMachine = (statuses?: string[]) => ({
@@ -220,6 +220,9 @@ const statusChangesOfEveryMachine = (statuses?: string[]) => ({
     stateMachineArn: MACHINES.map(({ id }) => ({ Ref: id })),
   },
 });
+
+/** The name of a machine: its ASL file, `state-machines/<name>.asl.json`. */
+export type MachineName = (typeof MACHINES)[number]['file'];
 
 /**
  * The functions. Each gets `tradai-<stage>-<package>` as its name, `packages/<package>/src/index.handler`,

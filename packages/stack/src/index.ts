@@ -1,4 +1,6 @@
-export { FUNCTIONS, MACHINES, SUBSTITUTIONS } from './declaration';
+export { FUNCTIONS, MACHINES, type MachineName, SUBSTITUTIONS } from './declaration';
+export { GENERATED_FILES } from './generated';
+export { type LocalAccount, type LocalStack, localStack } from './local';
 export {
   functionLogicalId,
   functionName,
@@ -6,6 +8,7 @@ export {
   functionsOf,
   LOG_DELIVERY_ACTIONS,
   placeholdersOf,
+  REPO_ROOT,
   resources,
   roleLogicalId,
   stateMachines,

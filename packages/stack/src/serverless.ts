@@ -7,7 +7,7 @@ import type { FunctionDeclaration, MachineDeclaration, Statement } from './types
 
 // CommonJS when sls loads it (serverless.cjs), ESM when a test imports it.
 const HERE = typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
-const REPO_ROOT = path.resolve(HERE, '../../..');
+export const REPO_ROOT = path.resolve(HERE, '../../..');
 const pascal = (key: string) => `${key.charAt(0).toUpperCase()}${key.slice(1)}`;
 
 export const functionName = (fn: FunctionDeclaration) => `tradai-\${sls:stage}-${fn.package}`;

@@ -1,1 +1,1 @@
-export { type ApiResponse, environment, handler, startWorkflowInput } from './handler';
+export { type ApiResponse, environment, handler, startWorkflowInput as input } from './handler';

@@ -9,6 +9,6 @@ export {
   environment,
   handler,
   type TransformedResult,
-  transformResultsInput,
+  transformResultsInput as input,
 } from './handler';
 export { type BacktestSummary, summarise } from './summary';

@@ -1,5 +1,5 @@
 export {
   handler,
   type NormalisedBacktestRequest,
-  validateBacktestRequestInput,
+  validateBacktestRequestInput as input,
 } from './handler';

@@ -1,2 +1,2 @@
-export { type DataQualityReport, environment, handler, validateDataQualityInput } from './handler';
+export { type DataQualityReport, environment, handler, validateDataQualityInput as input } from './handler';
 export { judgeQuality, type QualityThresholds, type SymbolQuality } from './quality';

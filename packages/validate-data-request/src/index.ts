@@ -1,1 +1,6 @@
-export { environment, handler, type NormalisedDataSyncRequest, validateDataRequestInput } from './handler';
+export {
+  environment,
+  handler,
+  type NormalisedDataSyncRequest,
+  validateDataRequestInput as input,
+} from './handler';

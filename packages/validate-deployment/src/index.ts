@@ -1,1 +1,1 @@
-export { environment, handler, type ValidatedDeployment, validateDeploymentInput } from './handler';
+export { environment, handler, type ValidatedDeployment, validateDeploymentInput as input } from './handler';

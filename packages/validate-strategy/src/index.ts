@@ -1,1 +1,1 @@
-export { environment, handler, type StrategyValidation, validateStrategyInput } from './handler';
+export { environment, handler, type StrategyValidation, validateStrategyInput as input } from './handler';

@@ -1,4 +1,4 @@
-import type { AslDefinition, AslState } from './machines';
+import type { AslDefinition, AslState } from '@tradai/local-aws';
 import { RESULT_EXAMPLES } from './result-shapes';
 
 /**

@@ -1,4 +1,4 @@
-import type { AslDefinition, AslState } from './machines';
+import type { AslDefinition, AslState } from '@tradai/local-aws';
 
 /**
  * An AWS API error (`ECS.*`, `DynamoDB.*`, `SQS.*`, `StepFunctions.*`) fails the call that starts or

@@ -1,7 +1,5 @@
 import { MAX_ROLLOUT_SECONDS, ROLLOUT_POLL_SECONDS } from '@tradai/check-service-rollout';
 import { FAIL_FAST_ERRORS, RETRYABLE_LAMBDA_ERRORS } from '@tradai/lambda-kit';
-import aslValidator from 'asl-validator';
-import { describe, expect, it } from 'vitest';
 import {
   type AslState,
   allStates,
@@ -10,8 +8,10 @@ import {
   placeholdersOf,
   readAsl,
   resolvedAsl,
-  worstCasePathSeconds,
-} from '../src';
+} from '@tradai/local-aws';
+import aslValidator from 'asl-validator';
+import { describe, expect, it } from 'vitest';
+import { worstCasePathSeconds } from '../src';
 
 const isLambdaTask = (state: AslState) =>
   state.Type === 'Task' &&

@@ -1,5 +1,12 @@
+import {
+  LOCAL_SUBSTITUTIONS,
+  readCases,
+  runWorkflow,
+  seedWorld,
+  unmarshall,
+  type World,
+} from '@tradai/local-aws';
 import { describe, expect, it } from 'vitest';
-import { LOCAL_SUBSTITUTIONS, readCases, runWorkflow, seedWorld, unmarshall, type World } from '../src';
 
 const DEPLOYMENTS = String(LOCAL_SUBSTITUTIONS.DeploymentsTable);
 const LEASES = String(LOCAL_SUBSTITUTIONS.DeployLeasesTable);

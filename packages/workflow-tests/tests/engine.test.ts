@@ -1,7 +1,7 @@
-import '../src/polyfills';
+import '@tradai/local-aws/polyfills';
+import { namedError, runWorkflow } from '@tradai/local-aws';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
-import { namedError, runWorkflow } from '../src';
 
 /** A one-state machine whose Pass state evaluates `parameters`, run by the local engine. */
 const evaluate = async (parameters: Record<string, unknown>, input: unknown, context?: unknown) => {

@@ -1,8 +1,15 @@
 import { MAX_SYMBOLS_PER_REQUEST } from '@tradai/lambda-kit';
+import {
+  caseDefinition,
+  caseInput,
+  MACHINES,
+  type MachineName,
+  readCases,
+  runWorkflow,
+  type WorkflowRun,
+} from '@tradai/local-aws';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { caseDefinition, MACHINES, type MachineName, readCases, runWorkflow, type WorkflowRun } from '../src';
-import { caseInput } from '../src/scenarios';
 
 /** AWS's limits on what a failure leaves behind (Step Functions, DynamoDB, SNS and SQS quotas pages). */
 const LIMITS = {

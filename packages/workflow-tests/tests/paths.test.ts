@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { SPEC_TEST_INPUT } from '@tradai/lambda-kit/testing';
+import { type AslDefinition, MACHINES, readAsl } from '@tradai/local-aws';
 import { describe, expect, it } from 'vitest';
-import { type AslDefinition, checkPaths, MACHINES, readAsl } from '../src';
-import { RESULT_EXAMPLES } from '../src/result-shapes';
+import { checkPaths, RESULT_EXAMPLES } from '../src';
 
 const specMachine = (file: string): AslDefinition =>
   JSON.parse(readFileSync(new URL(`./fixtures/${file}`, import.meta.url), 'utf8'));

@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { backtestMetrics } from '@tradai/transform-results';
-import { describe, expect, it, vi } from 'vitest';
 import {
   DLQ_URL,
   LOCAL,
@@ -10,7 +8,9 @@ import {
   readMockConfig,
   runWorkflow,
   SEEDED,
-} from '../src';
+} from '@tradai/local-aws';
+import { backtestMetrics } from '@tradai/transform-results';
+import { describe, expect, it, vi } from 'vitest';
 
 const SAMPLE_BACKTEST = JSON.parse(
   readFileSync(new URL('../../../events/backtest.json', import.meta.url), 'utf8'),

@@ -1,6 +1,5 @@
+import { applyUpdate, type Item, readAsl } from '@tradai/local-aws';
 import { describe, expect, it } from 'vitest';
-import { applyUpdate, readAsl } from '../src';
-import type { Item } from '../src/dynamodb-expressions';
 
 const ARN = 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-backtest:run-42';
 const OTHER = 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-backtest:run-42-again';

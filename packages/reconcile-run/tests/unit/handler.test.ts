@@ -15,6 +15,7 @@ import { handler } from '../../src';
 
 const dynamodbMock = mockClient(DynamoDBClient);
 const lambdaMock = mockClient(LambdaClient);
+const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:tradai-dev-backtest';
 const EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-backtest:run-42';
 const OTHER = 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-backtest:run-42-again';
 

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Readable } from 'node:stream';
 import {
   ConditionalCheckFailedException,
@@ -62,18 +63,29 @@ const endRollout = (service: Service, outcome: NonNullable<RolloutBehaviour['out
   w.endRollout(service, 'COMPLETED');
 };
 
-/** Rollout checks seen per service in the current run. */
-const rolloutChecks = new Map<string, number>();
-
 const notFound = { $metadata: { httpStatusCode: 404 } };
 const LIST_PAGE = 1_000;
 
-let current: World | undefined;
-let rollout: RolloutBehaviour = {};
-const world = (): World => {
-  if (!current) throw new Error('No world is installed: call useWorld(world) before running a handler');
+/** What the SDK calls of one run answer from: its world, and how its rollouts go. */
+interface Session {
+  world: World;
+  rollout: RolloutBehaviour;
+  /** Rollout checks seen per service in this run. */
+  rolloutChecks: Map<string, number>;
+}
+
+/**
+ * The session of the run an SDK call belongs to. Each run passes its world in (withWorld); the
+ * call finds it through the async context, so runs in one process never see each other's world.
+ */
+const sessions = new AsyncLocalStorage<Session>();
+const session = (): Session => {
+  const current = sessions.getStore();
+  if (!current)
+    throw new Error('An AWS SDK call ran outside withWorld(world, ...): there is no world to answer it');
   return current;
 };
+const world = (): World => session().world;
 
 const toBytes = async (body: unknown): Promise<Uint8Array> => {
   if (typeof body === 'string') return new TextEncoder().encode(body);
@@ -81,20 +93,12 @@ const toBytes = async (body: unknown): Promise<Uint8Array> => {
   throw new Error('The in-memory S3 accepts string or byte bodies only');
 };
 
-let installed = false;
-
 /**
- * Answers the SDK clients the handlers create (S3, ECR, ECS, SNS) from `next`, for every run
- * until the next call. The mocks are installed once per process (aws-sdk-client-mock patches the
- * client classes), then only the world behind them changes.
+ * Answers the SDK clients the handlers create (S3, ECR, ECS, DynamoDB, Lambda, SNS) from the world
+ * of the run that makes the call. aws-sdk-client-mock patches the client classes, so this is done
+ * once, when the module loads; what changes from run to run is only the world behind it.
  */
-export const useWorld = (next: World, rolloutBehaviour: RolloutBehaviour = {}) => {
-  current = next;
-  rollout = rolloutBehaviour;
-  rolloutChecks.clear();
-  if (installed) return;
-  installed = true;
-
+const interceptTheSdk = () => {
   const s3 = mockClient(S3Client);
   s3.on(GetObjectCommand).callsFake(async ({ Bucket, Key }) => {
     const object = world().getObject(Bucket, Key);
@@ -198,6 +202,7 @@ export const useWorld = (next: World, rolloutBehaviour: RolloutBehaviour = {}) =
       const primary = service.deployments.find((d) => d.status === 'PRIMARY');
       if (primary && primary.rolloutState === 'IN_PROGRESS') {
         world().now += ROLLOUT_POLL_SECONDS * 1000;
+        const { rollout, rolloutChecks } = session();
         const checks = (rolloutChecks.get(name) ?? 0) + 1;
         rolloutChecks.set(name, checks);
         const outcome = rollout.outcome ?? 'COMPLETED';
@@ -295,3 +300,8 @@ export const useWorld = (next: World, rolloutBehaviour: RolloutBehaviour = {}) =
     return { MessageId: `local-${world().published.length}` };
   });
 };
+interceptTheSdk();
+
+/** Runs `body` with every AWS SDK call it makes answered from `world`, rollouts as `rollout` says. */
+export const withWorld = <T>(world: World, rollout: RolloutBehaviour, body: () => Promise<T>): Promise<T> =>
+  sessions.run({ world, rollout, rolloutChecks: new Map() }, body);

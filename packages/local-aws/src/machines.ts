@@ -2,50 +2,31 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import './polyfills';
+import { localStack, type MachineName, MACHINES as STACK_MACHINES } from '@tradai/stack';
 import { StateMachine } from 'aws-local-stepfunctions';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const STATE_MACHINES_DIR = path.join(REPO_ROOT, 'state-machines');
 
-export const MACHINES = ['backtest', 'backtest-simplified', 'data-sync', 'deploy'] as const;
-export type MachineName = (typeof MACHINES)[number];
+/** The machines of the stack, by name (packages/stack/src/declaration.ts). */
+export const MACHINES: readonly MachineName[] = STACK_MACHINES.map(({ file }) => file);
+export type { MachineName };
 
+/** The account, region and stage the local world plays. */
 export const LOCAL = { accountId: '123456789012', region: 'eu-west-1', stage: 'local' } as const;
 
-const lambdaArn = (fn: string) =>
-  `arn:aws:lambda:${LOCAL.region}:${LOCAL.accountId}:function:tradai-${LOCAL.stage}-${fn}`;
+/** The stack in the local account: names, ARNs, environments and substitutions, as deployed there. */
+export const LOCAL_STACK = localStack(LOCAL);
 
 /**
- * What `DefinitionSubstitutions` puts into the ASL on AWS (serverless.yml), with local values.
- * The Lambda ARNs name the functions whose real handlers answer in-process (handlers.ts).
+ * What `DefinitionSubstitutions` puts into the ASL on AWS, resolved for the local account: every
+ * machine's, from the stack. The Lambda ARNs name the functions whose real handlers answer in
+ * process (handlers.ts).
  */
-export const LOCAL_SUBSTITUTIONS: Record<string, string> = {
-  ValidateBacktestRequestArn: lambdaArn('validate-backtest-request'),
-  ValidateStrategyArn: lambdaArn('validate-strategy'),
-  DataCollectionProxyArn: lambdaArn('data-collection-proxy'),
-  PrepareConfigArn: lambdaArn('prepare-config'),
-  PinTaskDefinitionArn: lambdaArn('pin-task-definition'),
-  TransformResultsArn: lambdaArn('transform-results'),
-  CleanupResourcesArn: lambdaArn('cleanup-resources'),
-  NotifyCompletionArn: lambdaArn('notify-completion'),
-  ValidateDataRequestArn: lambdaArn('validate-data-request'),
-  ValidateDeploymentArn: lambdaArn('validate-deployment'),
-  CheckServiceRolloutArn: lambdaArn('check-service-rollout'),
-  DeploymentsTable: `tradai-${LOCAL.stage}-deployments`,
-  DeployLeasesTable: `tradai-${LOCAL.stage}-deploy-leases`,
-  ValidateDataQualityArn: lambdaArn('validate-data-quality'),
-  DataCollectionTaskDefinition: `tradai-${LOCAL.stage}-data-collection`,
-  DatasetBucket: `tradai-${LOCAL.stage}-market-data`,
-  DatasetPrefix: 'datasets',
-  WorkflowStateTable: `tradai-${LOCAL.stage}-workflow-state`,
-  DeadLetterQueueUrl: `https://sqs.${LOCAL.region}.amazonaws.com/${LOCAL.accountId}/tradai-${LOCAL.stage}-workflow-dlq`,
-  EcsClusterArn: `arn:aws:ecs:${LOCAL.region}:${LOCAL.accountId}:cluster/tradai-${LOCAL.stage}`,
-  PrivateSubnet1: 'subnet-0a1b2c3d4e5f60001',
-  PrivateSubnet2: 'subnet-0a1b2c3d4e5f60002',
-  BacktestSecurityGroup: 'sg-0a1b2c3d4e5f60003',
-  MlflowTrackingUri: 'http://mlflow.tradai.local:5000',
-  DataSyncStateMachineArn: `arn:aws:states:${LOCAL.region}:${LOCAL.accountId}:stateMachine:tradai-${LOCAL.stage}-data-sync`,
-};
+export const LOCAL_SUBSTITUTIONS: Record<string, string> = Object.assign(
+  {},
+  ...STACK_MACHINES.map((machine) => LOCAL_STACK.substitutionsOf(machine)),
+);
 
 export const aslPath = (machine: MachineName) => path.join(STATE_MACHINES_DIR, `${machine}.asl.json`);
 

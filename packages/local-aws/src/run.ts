@@ -1,5 +1,5 @@
 import { MAX_INPUT_DEPTH } from '@tradai/lambda-kit';
-import { useWorld } from './aws';
+import { withWorld } from './aws';
 import { applyLocalEnvironment, deliverStatusChange } from './handlers';
 import {
   type AslState,
@@ -332,7 +332,6 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
   for (const [runId, record] of Object.entries(definition.world?.records ?? {}))
     world.putRecord(TABLE, runId, record);
   for (const service of definition.world?.missing_services ?? []) world.services.delete(service);
-  useWorld(world, definition.world?.rollout ?? {});
 
   const input = withinEngineDepth(options.input ?? caseInput(machine, definition));
   const runId =
@@ -363,17 +362,19 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
   };
 
   const simulatedStart = world.now;
-  const executed = await execute({
-    machine,
-    input,
-    executionName,
-    ctx,
-    testCase,
-    mockedResponses: mocks.MockedResponses,
-    onEvent: options.onEvent,
-    endOutsideAsl: definition.world?.end_outside_asl,
-    holdAt: options.holdAt,
-  });
+  const executed = await withWorld(world, definition.world?.rollout ?? {}, () =>
+    execute({
+      machine,
+      input,
+      executionName,
+      ctx,
+      testCase,
+      mockedResponses: mocks.MockedResponses,
+      onEvent: options.onEvent,
+      endOutsideAsl: definition.world?.end_outside_asl,
+      holdAt: options.holdAt,
+    }),
+  );
 
   const states = executed.events.filter((e) => e.event === 'entered').map((e) => e.state);
   const retries = executed.events.filter((e) => e.event === 'retried').length;

@@ -7,7 +7,6 @@ import {
   TIMEFRAME_SECONDS,
   type Timeframe,
 } from '@tradai/lambda-kit';
-import { datasetManifest } from '@tradai/lambda-kit/testing';
 import { LOCAL_BUCKETS } from './handlers';
 import { LOCAL, REPO_ROOT } from './machines';
 import { type TaskDefinitionRevision, World } from './world';
@@ -106,7 +105,11 @@ export const manifestFor = (
     (Date.parse(coverage.end) - Date.parse(coverage.start)) / 1000 / TIMEFRAME_SECONDS[timeframe],
   );
   const missing = Math.round(expected * (details.missingRatio ?? 0));
-  return datasetManifest({
+  const manifestKey = datasetManifestKey(s3Prefix('datasets'), SEEDED.exchange, symbol, timeframe);
+  return {
+    schema_version: 1,
+    // The data-collection task writes the candles beside their manifest (docs/contracts/dataset-manifest.md).
+    data_key: manifestKey.replace(/manifest\.json$/, 'candles.feather'),
     exchange: SEEDED.exchange,
     symbol,
     timeframe,
@@ -122,7 +125,7 @@ export const manifestFor = (
       negative_volume: 0,
     },
     last_updated: details.last_updated ?? coverage.end,
-  });
+  };
 };
 
 export const writeManifests = (

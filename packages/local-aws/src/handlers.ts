@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import type { FunctionDeclaration } from '@tradai/stack';
+import { FUNCTIONS } from '@tradai/stack';
+import type { Context } from 'aws-lambda';
+import { FUNCTION_MODULES } from './functions.generated';
+import { LOCAL, LOCAL_STACK } from './machines';
+
+type Handler = (event: never, context: Context) => Promise<unknown>;
+
+/** The Lambda runtime's context of one invocation of `fn`, as deployed (memory and timeout from the stack). */
+const lambdaContext = (fn: FunctionDeclaration): Context => {
+  const deadline = Date.now() + LOCAL_STACK.timeoutSecondsOf(fn) * 1000;
+  const functionName = LOCAL_STACK.functionName(fn);
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: LOCAL_STACK.functionArn(fn),
+    memoryLimitInMB: String(LOCAL_STACK.memoryMbOf(fn)),
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `local/[$LATEST]${functionName}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+};
+
+/** Every function of the stack, by the ARN it has in the local account. */
+const FUNCTION_BY_ARN = new Map(FUNCTIONS.map((fn) => [LOCAL_STACK.functionArn(fn), fn]));
+const FUNCTION_BY_NAME = new Map(FUNCTIONS.map((fn) => [LOCAL_STACK.functionName(fn), fn]));
+
+/** The function's real handler, loaded the first time it runs. */
+const handlerOf = async (fn: FunctionDeclaration): Promise<Handler> => {
+  const load = FUNCTION_MODULES[fn.key as keyof typeof FUNCTION_MODULES];
+  if (!load) throw new Error(`${fn.key} is not in functions.generated.ts: run npm run generate`);
+  return (await load()).handler as Handler;
+};
+
+/**
+ * What runs in a local Lambda: every function's environment as the stack deploys it to the local
+ * stage (one variable, one value: the stack never gives two functions different values of one name),
+ * plus what only a local run sets: a region, dummy credentials, silent logs, no metrics.
+ */
+const stackEnvironment = (): Record<string, string> => {
+  const merged: Record<string, string> = {};
+  for (const fn of FUNCTIONS) {
+    for (const [name, value] of Object.entries(LOCAL_STACK.environmentOf(fn))) {
+      if (name in merged && merged[name] !== value) {
+        throw new Error(`${name} is ${merged[name]} for one function and ${value} for ${fn.key}`);
+      }
+      merged[name] = value;
+    }
+  }
+  return merged;
+};
+
+export const LOCAL_ENVIRONMENT: Record<string, string> = {
+  ...stackEnvironment(),
+  AWS_REGION: LOCAL.region,
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+};
+
+const env = (name: string): string => {
+  const value = LOCAL_ENVIRONMENT[name];
+  if (value === undefined) throw new Error(`The stack declares no ${name}`);
+  return value;
+};
+
+export const LOCAL_BUCKETS = {
+  strategies: env('STRATEGY_BUCKET'),
+  datasets: env('DATASET_BUCKET'),
+  runs: env('RUNS_BUCKET'),
+} as const;
+
+export const NOTIFICATION_TOPIC_ARN = `arn:aws:sns:${LOCAL.region}:${LOCAL.accountId}:${env('NOTIFICATION_TOPIC_NAME')}`;
+
+export const applyLocalEnvironment = () => Object.assign(process.env, LOCAL_ENVIRONMENT);
+
+/**
+ * Runs the real handler behind `functionArn`. A handler's error comes back as Lambda reports it to
+ * Step Functions: `Error` is the error's name, `Cause` the JSON of errorType, errorMessage and trace.
+ */
+export const invokeLocalFunction = async (functionArn: string, payload: unknown): Promise<unknown> => {
+  const fn = FUNCTION_BY_ARN.get(functionArn);
+  if (!fn) throw new Error(`No local function ${functionArn}`);
+  const handler = await handlerOf(fn);
+  try {
+    return await handler(payload as never, lambdaContext(fn));
+  } catch (error) {
+    const name = error instanceof Error ? error.name : 'Error';
+    const message = error instanceof Error ? error.message : String(error);
+    // Lambda's Node.js runtime reports the stack as `trace`, one line per entry: part of AWS's size.
+    const trace = error instanceof Error ? (error.stack ?? '').split('\n') : [];
+    throw Object.assign(new Error(JSON.stringify({ errorType: name, errorMessage: message, trace })), {
+      name,
+    });
+  }
+};
+
+export const isLocalFunction = (resource: string): boolean => FUNCTION_BY_ARN.has(resource);
+
+/** Lambda's Invoke by function name (`tradai-local-notify-completion`), for functions that call others. */
+export const invokeLocalFunctionByName = async (functionName: string, payload: unknown): Promise<unknown> => {
+  const fn = FUNCTION_BY_NAME.get(functionName);
+  if (!fn) throw new Error(`No local function ${functionName}`);
+  return (await handlerOf(fn))(payload as never, lambdaContext(fn));
+};
+
+/** Whether an EventBridge pattern (lists of values, nested objects) matches an event. */
+const matches = (pattern: unknown, value: unknown): boolean => {
+  if (Array.isArray(pattern)) return pattern.includes(value);
+  if (pattern && typeof pattern === 'object') {
+    return Object.entries(pattern).every(([key, inner]) =>
+      matches(inner, (value as Record<string, unknown> | undefined)?.[key]),
+    );
+  }
+  return pattern === value;
+};
+
+/** The functions an EventBridge rule of the stack sends `event` to, as the stack declares them. */
+const targetsOf = (event: Record<string, unknown>): FunctionDeclaration[] =>
+  FUNCTIONS.filter((fn) =>
+    (fn.events ?? []).some((declared) => {
+      const pattern = (declared as { eventBridge?: { pattern?: unknown } }).eventBridge?.pattern;
+      return pattern !== undefined && matches(LOCAL_STACK.resolve(pattern), event);
+    }),
+  );
+
+/**
+ * EventBridge's "Step Functions Execution Status Change" for an execution that ended, delivered to
+ * every function whose rule matches it (the reconciler's matches FAILED, TIMED_OUT and ABORTED).
+ */
+export const deliverStatusChange = async (detail: Record<string, unknown>): Promise<unknown[]> => {
+  const event = {
+    version: '0',
+    id: `local-${String(detail.executionArn)}-${String(detail.status)}`,
+    'detail-type': 'Step Functions Execution Status Change',
+    source: 'aws.states',
+    account: LOCAL.accountId,
+    region: LOCAL.region,
+    time: new Date(Number(detail.stopDate)).toISOString(),
+    resources: [detail.executionArn],
+    detail,
+  };
+  const answers: unknown[] = [];
+  for (const fn of targetsOf(event)) {
+    answers.push(await (await handlerOf(fn))(event as never, lambdaContext(fn)));
+  }
+  return answers;
+};

@@ -1,0 +1,35 @@
+export { withWorld } from './aws';
+export { applyUpdate, ConditionalCheckFailed, type Item, unmarshall } from './dynamodb-expressions';
+export {
+  applyLocalEnvironment,
+  LOCAL_BUCKETS,
+  LOCAL_ENVIRONMENT,
+  NOTIFICATION_TOPIC_ARN,
+} from './handlers';
+export {
+  type AslDefinition,
+  type AslState,
+  allStates,
+  LOCAL,
+  LOCAL_STACK,
+  LOCAL_SUBSTITUTIONS,
+  MACHINES,
+  type MachineName,
+  placeholdersOf,
+  readAsl,
+  resolvedAsl,
+  stateMachine,
+} from './machines';
+export {
+  caseDefinition,
+  DLQ_URL,
+  type RunOptions,
+  runWorkflow,
+  type StateEvent,
+  TABLE,
+  type WorkflowRun,
+} from './run';
+export { type CaseDefinition, type CaseExpectation, caseInput, readCases, readMockConfig } from './scenarios';
+export { checkFixtures, SEEDED, seedWorld } from './seed';
+export { namedError } from './tasks';
+export { World, type WorldChange } from './world';
