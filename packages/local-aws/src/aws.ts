@@ -87,6 +87,9 @@ const session = (): Session => {
 };
 const world = (): World => session().world;
 
+/** The world of the run this call belongs to. */
+export const currentWorld = world;
+
 const toBytes = async (body: unknown): Promise<Uint8Array> => {
   if (typeof body === 'string') return new TextEncoder().encode(body);
   if (body instanceof Uint8Array) return body;
@@ -305,3 +308,22 @@ interceptTheSdk();
 /** Runs `body` with every AWS SDK call it makes answered from `world`, rollouts as `rollout` says. */
 export const withWorld = <T>(world: World, rollout: RolloutBehaviour, body: () => Promise<T>): Promise<T> =>
   sessions.run({ world, rollout, rolloutChecks: new Map() }, body);
+
+/**
+ * Inside a run, `Date` is the world's clock: `new Date()` and `Date.now()` read the simulated time.
+ * So what a handler stamps (`checked_at`, `updated_at`, a lease's expiry) and the engine's own
+ * event timestamps follow the run, as they would on AWS at that moment of it, not the laptop's
+ * clock. Outside a run (and with arguments) `Date` is untouched; timers are not affected.
+ */
+const RealDate = Date;
+class SimulatedDate extends RealDate {
+  constructor(...args: ConstructorParameters<DateConstructor> | []) {
+    if (args.length === 0) super(SimulatedDate.now());
+    else super(...(args as ConstructorParameters<DateConstructor>));
+  }
+
+  static override now(): number {
+    return sessions.getStore()?.world.now ?? RealDate.now();
+  }
+}
+globalThis.Date = SimulatedDate as DateConstructor;

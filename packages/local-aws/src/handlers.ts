@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FunctionDeclaration } from '@tradai/stack';
 import { FUNCTIONS } from '@tradai/stack';
 import type { Context } from 'aws-lambda';
+import { currentWorld } from './aws';
 import { FUNCTION_MODULES } from './functions.generated';
 import { LOCAL, LOCAL_STACK } from './machines';
 
@@ -9,7 +10,7 @@ type Handler = (event: never, context: Context) => Promise<unknown>;
 
 /** The Lambda runtime's context of one invocation of `fn`, as deployed (memory and timeout from the stack). */
 const lambdaContext = (fn: FunctionDeclaration): Context => {
-  const deadline = Date.now() + LOCAL_STACK.timeoutSecondsOf(fn) * 1000;
+  const deadline = performance.now() + LOCAL_STACK.timeoutSecondsOf(fn) * 1000;
   const functionName = LOCAL_STACK.functionName(fn);
   return {
     callbackWaitsForEmptyEventLoop: true,
@@ -20,7 +21,7 @@ const lambdaContext = (fn: FunctionDeclaration): Context => {
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: `local/[$LATEST]${functionName}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - performance.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
@@ -36,6 +37,26 @@ const handlerOf = async (fn: FunctionDeclaration): Promise<Handler> => {
   const load = FUNCTION_MODULES[fn.key as keyof typeof FUNCTION_MODULES];
   if (!load) throw new Error(`${fn.key} is not in functions.generated.ts: run npm run generate`);
   return (await load()).handler as Handler;
+};
+
+/**
+ * Lambda bills each invocation by the millisecond, at the function's memory. Locally the AWS calls
+ * answer at once, so each invocation is billed its measured time plus AWS_CALL_ALLOWANCE_MS, a
+ * round figure for the calls it makes on AWS (docs/decisions/0036).
+ */
+const AWS_CALL_ALLOWANCE_MS = 50;
+const billed = async <T>(fn: FunctionDeclaration, invoke: () => Promise<T>): Promise<T> => {
+  const started = performance.now();
+  try {
+    return await invoke();
+  } finally {
+    currentWorld().usage.push({
+      kind: 'lambda:invoke',
+      function: fn.package,
+      memoryMb: LOCAL_STACK.memoryMbOf(fn),
+      billedMs: Math.ceil(performance.now() - started) + AWS_CALL_ALLOWANCE_MS,
+    });
+  }
 };
 
 /**
@@ -90,7 +111,7 @@ export const invokeLocalFunction = async (functionArn: string, payload: unknown)
   if (!fn) throw new Error(`No local function ${functionArn}`);
   const handler = await handlerOf(fn);
   try {
-    return await handler(payload as never, lambdaContext(fn));
+    return await billed(fn, () => handler(payload as never, lambdaContext(fn)));
   } catch (error) {
     const name = error instanceof Error ? error.name : 'Error';
     const message = error instanceof Error ? error.message : String(error);
@@ -108,7 +129,8 @@ export const isLocalFunction = (resource: string): boolean => FUNCTION_BY_ARN.ha
 export const invokeLocalFunctionByName = async (functionName: string, payload: unknown): Promise<unknown> => {
   const fn = FUNCTION_BY_NAME.get(functionName);
   if (!fn) throw new Error(`No local function ${functionName}`);
-  return (await handlerOf(fn))(payload as never, lambdaContext(fn));
+  const handler = await handlerOf(fn);
+  return billed(fn, () => handler(payload as never, lambdaContext(fn)));
 };
 
 /** Whether an EventBridge pattern (lists of values, nested objects) matches an event. */
@@ -149,7 +171,8 @@ export const deliverStatusChange = async (detail: Record<string, unknown>): Prom
   };
   const answers: unknown[] = [];
   for (const fn of targetsOf(event)) {
-    answers.push(await (await handlerOf(fn))(event as never, lambdaContext(fn)));
+    const handler = await handlerOf(fn);
+    answers.push(await billed(fn, () => handler(event as never, lambdaContext(fn))));
   }
   return answers;
 };

@@ -1,5 +1,7 @@
 export { withWorld } from './aws';
+export { type Bill, type BillLine, billOf, PRICES } from './bill';
 export { applyUpdate, ConditionalCheckFailed, type Item, unmarshall } from './dynamodb-expressions';
+export { type ResultRequest, simulatedFreqtradeResult } from './freqtrade';
 export {
   applyLocalEnvironment,
   LOCAL_BUCKETS,
@@ -20,9 +22,11 @@ export {
   resolvedAsl,
   stateMachine,
 } from './machines';
+export { type Provision, provisionForRequest } from './request-world';
 export {
   caseDefinition,
   DLQ_URL,
+  type NestedRun,
   type RunOptions,
   runWorkflow,
   type StateEvent,
@@ -33,3 +37,4 @@ export { type CaseDefinition, type CaseExpectation, caseInput, readCases, readMo
 export { checkFixtures, SEEDED, seedWorld } from './seed';
 export { namedError } from './tasks';
 export { World, type WorldChange } from './world';
+export { applyWorldFile, WorldFileError, worldFileSchema } from './world-file';

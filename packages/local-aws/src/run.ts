@@ -10,6 +10,7 @@ import {
   resolvedAsl,
   stateMachine,
 } from './machines';
+import { type Provision, provisionForRequest } from './request-world';
 import {
   type CaseDefinition,
   caseInput,
@@ -38,6 +39,17 @@ export interface StateEvent {
   worldTime: number;
   /** Simulated time the state's task took, all attempts (set when the state ends). */
   simulatedMs?: number;
+  /** The state's input (entered) or output (exited), as the engine passed it. */
+  data?: unknown;
+}
+
+/** An execution a state of the run started (startExecution.sync): its machine, path and end. */
+export interface NestedRun {
+  machine: MachineName;
+  name: string;
+  status: ExecutionStatus;
+  error?: { Error: string; Cause: string };
+  events: StateEvent[];
 }
 
 /** The end of an execution as EventBridge reports it ("Step Functions Execution Status Change"). */
@@ -56,7 +68,10 @@ export interface StatusChangeDetail {
 
 export interface WorkflowRun {
   machine: MachineName;
-  caseName: string;
+  /** The case it ran, if it ran one (without, the world was provisioned for the input). */
+  caseName?: string;
+  /** What the world was given for the input (a run without a case). */
+  provisioned: Provision[];
   status: ExecutionStatus;
   /** How the top-level execution ended, as the status-change event says it. */
   end: StatusChangeDetail;
@@ -65,6 +80,8 @@ export interface WorkflowRun {
   /** Every state entered, in order. */
   states: string[];
   events: StateEvent[];
+  /** The executions its states started, in order (a backtest's data sync). */
+  nested: NestedRun[];
   /** Step Functions bills state transitions: one per state entered, one per retry. */
   transitions: number;
   world: World;
@@ -76,8 +93,12 @@ export interface WorkflowRun {
 
 export interface RunOptions {
   machine: MachineName;
-  caseName: string;
-  /** Overrides the case's input. */
+  /**
+   * A case of `<machine>.cases.json`: its input, world and faults. Without one, `input` runs on a
+   * world provisioned for it (request-world.ts), with no faults.
+   */
+  caseName?: string;
+  /** Overrides the case's input; the input of a run without a case. */
   input?: unknown;
   /** Starts from this world instead of the seeded one. */
   world?: World;
@@ -183,7 +204,6 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
   const startedAt = new Date(world.now).toISOString();
 
   const invocations = new Map<string, number>();
-  const spent = new Map<string, number>();
   const taskResourceLocalHandlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [name, state] of taskStates(machine)) {
@@ -211,12 +231,7 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
       const response = mockName ? responseFor(mockedResponses[mockName], invocation) : undefined;
       if (response?.Throw) throw namedError(response.Throw.Error, response.Throw.Cause ?? '');
       if (response && 'Return' in response) return response.Return as JSONValue;
-      const before = world.now;
-      try {
-        return (await answerTask(state, params, ctx)) as JSONValue;
-      } finally {
-        spent.set(name, (spent.get(name) ?? 0) + world.now - before);
-      }
+      return (await answerTask(state, params, ctx)) as JSONValue;
     };
   }
   for (const [name, state] of allStates(resolvedAsl(machine)))
@@ -249,6 +264,8 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
 
   abortExecution = () => execution.abort();
   const events: StateEvent[] = [];
+  /** When each state was last entered, on the world's clock: a visit's simulated time, retries included. */
+  const enteredAt = new Map<string, number>();
   const collect = (async () => {
     for await (const event of execution.eventLogs) {
       const kind = {
@@ -259,16 +276,20 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
         StateCaught: 'caught',
       }[event.type as string] as StateEvent['event'] | undefined;
       if (!kind || !('state' in event)) continue;
+      if (kind === 'entered') enteredAt.set(event.state.name, event.timestamp);
       const recorded: StateEvent = {
         state: event.state.name,
         type: event.state.type,
         event: kind,
         at: performance.now() - t0,
-        worldTime: world.now,
+        // The engine stamps each event with Date.now(), which is the world's clock inside a run (aws.ts).
+        worldTime: event.timestamp,
         ...(kind === 'entered' || kind === 'retried'
           ? {}
-          : { simulatedMs: spent.get(event.state.name) ?? 0 }),
+          : { simulatedMs: event.timestamp - (enteredAt.get(event.state.name) ?? event.timestamp) }),
         ...('Error' in event ? { error: String(event.Error) } : {}),
+        ...(kind === 'entered' ? { data: event.state.input } : {}),
+        ...(kind === 'exited' ? { data: event.state.output } : {}),
       };
       events.push(recorded);
       options.onEvent?.(recorded);
@@ -310,6 +331,13 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
   ]);
   clearTimeout(stalled);
   if (gaveUp) throw new Error(`The local engine stopped reporting events of ${machine}/${executionName}`);
+  // Step Functions bills a transition per state entered and per retry, nested executions included.
+  world.usage.push({
+    kind: 'states:execution',
+    stateMachine: stateMachineArn,
+    name: executionName,
+    transitions: events.filter((e) => e.event === 'entered' || e.event === 'retried').length,
+  });
   executed.realMs = performance.now() - t0;
   return executed;
 };
@@ -322,18 +350,20 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
  */
 export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => {
   const { machine, caseName } = options;
-  const definition = caseDefinition(machine, caseName);
+  const definition = caseName === undefined ? undefined : caseDefinition(machine, caseName);
   const mocks = readMockConfig(machine);
-  const testCase = mocks.StateMachines[machine]?.TestCases[caseName];
+  const testCase = caseName === undefined ? {} : mocks.StateMachines[machine]?.TestCases[caseName];
   if (!testCase) throw new Error(`${machine}.mock.json has no test case ${caseName}`);
+  if (!definition && options.input === undefined) throw new Error('A run without a case needs an input');
 
   applyLocalEnvironment();
   const world = options.world ?? seedWorld();
-  for (const [runId, record] of Object.entries(definition.world?.records ?? {}))
+  for (const [runId, record] of Object.entries(definition?.world?.records ?? {}))
     world.putRecord(TABLE, runId, record);
-  for (const service of definition.world?.missing_services ?? []) world.services.delete(service);
+  for (const service of definition?.world?.missing_services ?? []) world.services.delete(service);
 
-  const input = withinEngineDepth(options.input ?? caseInput(machine, definition));
+  const input = withinEngineDepth(options.input ?? caseInput(machine, definition as CaseDefinition));
+  const provisioned = definition ? [] : provisionForRequest(world, machine, input);
   const runId =
     typeof input === 'object' && input !== null && typeof (input as { run_id?: unknown }).run_id === 'string'
       ? (input as { run_id: string }).run_id
@@ -344,34 +374,46 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
   const executionName =
     [runId, requestId].find(
       (id): id is string => typeof id === 'string' && /^[A-Za-z0-9_-]{1,80}$/.test(id),
-    ) ?? caseName;
+    ) ??
+    caseName ??
+    'local-run';
+  const nested: NestedRun[] = [];
   const ctx: TaskContext = {
     world,
-    container: definition.world?.container ?? {},
-    dataCollection: definition.world?.data_collection ?? {},
-    rollout: definition.world?.rollout ?? {},
-    runChild: async (child, childInput, name) =>
-      execute({
+    container: definition?.world?.container ?? {},
+    dataCollection: definition?.world?.data_collection ?? {},
+    rollout: definition?.world?.rollout ?? {},
+    runChild: async (child, childInput, name) => {
+      const executed = await execute({
         machine: child,
         input: childInput,
         executionName: name,
         ctx,
         testCase: {},
         mockedResponses: {},
-      }),
+      });
+      nested.push({
+        machine: child,
+        name,
+        status: executed.status,
+        ...(executed.error ? { error: executed.error } : {}),
+        events: executed.events,
+      });
+      return executed;
+    },
   };
 
   const simulatedStart = world.now;
-  const executed = await withWorld(world, definition.world?.rollout ?? {}, () =>
+  const executed = await withWorld(world, definition?.world?.rollout ?? {}, () =>
     execute({
       machine,
       input,
       executionName,
       ctx,
       testCase,
-      mockedResponses: mocks.MockedResponses,
+      mockedResponses: definition ? mocks.MockedResponses : {},
       onEvent: options.onEvent,
-      endOutsideAsl: definition.world?.end_outside_asl,
+      endOutsideAsl: definition?.world?.end_outside_asl,
       holdAt: options.holdAt,
     }),
   );
@@ -381,13 +423,15 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
   const record = runId ? world.record(TABLE, runId) : undefined;
   return {
     machine,
-    caseName,
+    ...(caseName === undefined ? {} : { caseName }),
+    provisioned,
     status: executed.status,
     end: executed.end,
     ...(executed.status === 'SUCCEEDED' ? { output: executed.output } : {}),
     ...(executed.error ? { error: executed.error } : {}),
     states,
     events: executed.events,
+    nested,
     transitions: states.length + retries,
     world,
     ...(runId ? { runId } : {}),

@@ -62,6 +62,10 @@ const loadSeed = () => {
   return seed;
 };
 
+/** The config a strategy is stored with (the seed's first strategy's), for strategies a request brings. */
+export const strategyConfigTemplate = (): Record<string, unknown> =>
+  structuredClone((loadSeed().strategies[0] as Seed['strategies'][number]).config);
+
 /** What the default world holds: one strategy version, its image and config, and market data. */
 export const SEEDED = {
   get strategy() {
@@ -159,32 +163,7 @@ export const seedWorld = (): World => {
   for (const { family, definition } of task_definitions)
     world.registerTaskDefinition(family, definition, [], false);
   // The trading services the platform created; each runs an earlier revision of its strategy.
-  for (const service of services) {
-    const previous = world.registerTaskDefinition(
-      service.task_family,
-      { containerDefinitions: [{ name: 'strategy', image: service.image }] },
-      [],
-      false,
-    );
-    world.services.set(service.name, {
-      name: service.name,
-      taskDefinition: previous.arn,
-      desiredCount: 1,
-      deployments: [
-        {
-          status: 'PRIMARY',
-          taskDefinition: previous.arn,
-          rolloutState: 'COMPLETED',
-          runningCount: 1,
-          desiredCount: 1,
-          createdAt: world.now - 86_400_000,
-        },
-      ],
-      // As the platform creates them: ECS's defaults (start the new task first), one bot.
-      deploymentConfiguration: { maximumPercent: 200, minimumHealthyPercent: 100 },
-      runningTasks: [1],
-    });
-  }
+  for (const service of services) world.addService(service.name, service.task_family, service.image);
   writeManifests(world, datasets.symbols, datasets.timeframe, datasets.coverage, false);
   return world;
 };

@@ -117,8 +117,23 @@ const launch = (params: Params, world: World, capacity: string) => {
     taskArn,
     taskDefinition: definition.arn,
     capacityProvider: capacity,
+    cpu: Number(definition.definition.cpu ?? 0),
+    memory: Number(definition.definition.memory ?? 0),
   });
   return { definition, vars: env(params), taskArn };
+};
+
+/** freqtrade's result for the strategy of the run's config: the world's own, or the real fixture. */
+const resultOf = (world: World, config: { bucket: string; key: string }): Uint8Array => {
+  const object = world.getObject(config.bucket, config.key);
+  let strategy: unknown;
+  try {
+    strategy = (JSON.parse(new TextDecoder().decode(object?.body)) as { strategy?: unknown }).strategy;
+  } catch {
+    strategy = undefined;
+  }
+  const own = typeof strategy === 'string' ? world.freqtradeResults.get(strategy) : undefined;
+  return own ?? readFixture(FREQTRADE_RESULT_FIXTURE);
 };
 
 /**
@@ -221,7 +236,7 @@ const runStrategyContainer = (state: AslState, params: Params, ctx: TaskContext)
   }
   if (behaviour.writes_result) {
     const name = `backtest-result-${new Date(world.now).toISOString().slice(0, 19).replaceAll(':', '-')}.json`;
-    world.putObject(results.bucket, `${results.key}${name}`, readFixture(FREQTRADE_RESULT_FIXTURE));
+    world.putObject(results.bucket, `${results.key}${name}`, resultOf(world, config));
     world.putObject(
       results.bucket,
       `${results.key}.last_result.json`,
@@ -378,10 +393,19 @@ export const answerTask = async (state: AslState, params: unknown, ctx: TaskCont
     case 'arn:aws:states:::sqs:sendMessage':
       ctx.world.send({ queueUrl: String(p.QueueUrl), body: p.MessageBody });
       return { MessageId: `local-${ctx.world.queued.length}`, MD5OfMessageBody: '0'.repeat(32) };
-    case 'arn:aws:states:::ecs:runTask.sync':
-      return containerName(p) === 'data-collection'
-        ? runDataCollection(state, p, ctx)
-        : runStrategyContainer(state, p, ctx);
+    case 'arn:aws:states:::ecs:runTask.sync': {
+      const { world } = ctx;
+      const [before, startedAt] = [world.changes.length, world.now];
+      try {
+        return containerName(p) === 'data-collection'
+          ? runDataCollection(state, p, ctx)
+          : runStrategyContainer(state, p, ctx);
+      } finally {
+        // However the task ended, it ran (and is billed) from RunTask until now.
+        for (const change of world.changes.slice(before))
+          if (change.kind === 'ecs:run') change.seconds = (world.now - startedAt) / 1000;
+      }
+    }
     case 'arn:aws:states:::states:startExecution.sync:2':
       return runNestedExecution(p, ctx);
     case 'arn:aws:states:::aws-sdk:ecs:describeServices': {

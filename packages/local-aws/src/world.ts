@@ -73,13 +73,28 @@ export type WorldChange =
   | { kind: 's3:put'; uri: string; bytes: number }
   | { kind: 's3:delete'; uri: string }
   | { kind: 'ecs:register'; arn: string; image: string }
-  | { kind: 'ecs:run'; taskArn: string; taskDefinition: string; capacityProvider: string }
+  | {
+      kind: 'ecs:run';
+      taskArn: string;
+      taskDefinition: string;
+      capacityProvider: string;
+      /** The task's size, from its task definition (CPU units, MiB). */
+      cpu: number;
+      memory: number;
+      /** Simulated seconds from RunTask to the task's end (set when it ends). */
+      seconds?: number;
+    }
   | { kind: 'dynamodb:update'; key: string; status: unknown }
   | { kind: 'sns:publish'; subject: string | undefined }
   | { kind: 'sqs:send'; queueUrl: string }
   | { kind: 'ecs:update-service'; service: string; taskDefinition: string }
   | { kind: 'ecs:tasks'; service: string; running: number }
   | { kind: 'states:start'; stateMachineArn: string; name: string; input: unknown };
+
+/** What a run used that AWS bills and that changes nothing in the world. */
+export type Usage =
+  | { kind: 'lambda:invoke'; function: string; memoryMb: number; billedMs: number }
+  | { kind: 'states:execution'; stateMachine: string; name: string; transitions: number };
 
 export interface WorldSettings {
   accountId: string;
@@ -97,6 +112,13 @@ export class World {
   readonly published: PublishedMessage[] = [];
   readonly queued: QueuedMessage[] = [];
   readonly changes: WorldChange[] = [];
+  /** Lambda invocations and executions, for the bill (bill.ts). */
+  readonly usage: Usage[] = [];
+  /**
+   * What the strategy container writes as freqtrade's result, per strategy; a strategy not listed
+   * gets the real fixture (fixtures/freqtrade/backtest-result.json).
+   */
+  readonly freqtradeResults = new Map<string, Uint8Array>();
   /** A fixed clock, so that runs are reproducible; tasks advance it by their simulated duration. */
   now: number;
 
@@ -138,6 +160,36 @@ export class World {
   }
 
   // --- ECS ---
+  /**
+   * A trading service as the platform creates it: one bot on an earlier revision of its task
+   * family, with ECS's default deployment configuration (start the new task first).
+   */
+  addService(name: string, taskFamily: string, image: string) {
+    const previous = this.registerTaskDefinition(
+      taskFamily,
+      { containerDefinitions: [{ name: 'strategy', image }] },
+      [],
+      false,
+    );
+    this.services.set(name, {
+      name,
+      taskDefinition: previous.arn,
+      desiredCount: 1,
+      deployments: [
+        {
+          status: 'PRIMARY',
+          taskDefinition: previous.arn,
+          rolloutState: 'COMPLETED',
+          runningCount: 1,
+          desiredCount: 1,
+          createdAt: this.now - 86_400_000,
+        },
+      ],
+      deploymentConfiguration: { maximumPercent: 200, minimumHealthyPercent: 100 },
+      runningTasks: [1],
+    });
+  }
+
   registerTaskDefinition(
     family: string,
     definition: TaskDefinitionRevision['definition'],

@@ -20,6 +20,12 @@ process.emitWarning = (warning, ...rest) =>
     ? undefined
     : emit(warning, ...rest);
 
+// Piped into `head` or a pager that quits early: stop quietly, as Unix tools do.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 register();
 const { main } = await import('../src/cli.ts');
 process.exitCode = await main(process.argv.slice(2));

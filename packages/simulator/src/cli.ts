@@ -1,18 +1,24 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  applyWorldFile,
+  billOf,
   caseDefinition,
   checkFixtures,
   MACHINES,
   type MachineName,
+  PRICES,
   readCases,
   runWorkflow,
   type StateEvent,
+  seedWorld,
   TABLE,
   type WorkflowRun,
+  type World,
 } from '@tradai/local-aws';
-import { colourWanted, type Palette, palette, simulated, TRANSITION_PRICE_USD, usd } from './format';
+import { colourWanted, type Palette, palette, simulated, usd } from './format';
+import { renderReport } from './report';
 
 const DEFAULT_CASE: Record<MachineName, string> = {
   backtest: 'HappyPath',
@@ -21,7 +27,8 @@ const DEFAULT_CASE: Record<MachineName, string> = {
   deploy: 'DryRunHappyPath',
 };
 
-const USAGE = `Usage: tradai-sim <workflow> [--case <name>] [--input <file.json>] [--json] [--per-month <n>]
+const USAGE = `Usage: tradai-sim <workflow> [--case <name>] [--input <file.json>] [--world <file.json>]
+                  [--report <file.html>] [--json] [--per-month <n>]
        tradai-sim <workflow> --list
        tradai-sim --list
 
@@ -29,13 +36,19 @@ Runs a TradAI workflow end to end on its real state machine (state-machines/<wor
 its real Lambda handlers, against an in-memory AWS: no account, no Docker, no credentials.
 
   <workflow>        ${MACHINES.join(' | ')}
-  --case <name>     a case of state-machines/<workflow>.cases.json (default: the happy path)
-  --input <file>    the execution input (default: the case's input, built on events/<workflow>.json)
+  --case <name>     a case of state-machines/<workflow>.cases.json: its input, world and faults
+  --input <file>    your own execution input. Without --case, the world is given what it needs
+                    (the strategy's image and config, fresh market data, a simulated freqtrade
+                    result) and no expectation applies. With --case, it replaces the case's input.
+  --world <file>    start from this world: records, objects, images, services over the seed
+  --report <file>   also write the run as one self-contained HTML page (graph, timeline, bill)
   --list            list the workflows, or a workflow's cases
   --json            one JSON document on stdout instead of the trace
-  --per-month <n>   executions a month, for the cost estimate (default 50)
+  --per-month <n>   executions a month, for the bill (default 50)
 
-Exit code: 0 when the run ends as the case expects, 1 when it does not, 2 on a usage error.`;
+With neither --case nor --input, the workflow's happy-path case runs.
+Exit code: with a case, 0 when the run ends as the case expects and 1 when it does not; without
+one, 0 when the run SUCCEEDED and 1 when it FAILED, TIMED_OUT or was ABORTED; 2 on a usage error.`;
 
 class UsageError extends Error {}
 
@@ -47,6 +60,8 @@ const parse = (argv: string[]) => {
       options: {
         case: { type: 'string' },
         input: { type: 'string' },
+        world: { type: 'string' },
+        report: { type: 'string' },
         list: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         'per-month': { type: 'string', default: '50' },
@@ -58,24 +73,27 @@ const parse = (argv: string[]) => {
   }
 };
 
-const readInput = (file: string): unknown => {
+const readJson = (what: string, file: string): unknown => {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new UsageError(`Cannot read the input file ${file}`);
+    throw new UsageError(`Cannot read the ${what} file ${file}`);
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`The input file ${file} is not valid JSON: ${(error as Error).message}`);
+    throw new UsageError(`The ${what} file ${file} is not valid JSON: ${(error as Error).message}`);
   }
 };
 
 interface Options {
   workflow: MachineName;
-  caseName: string;
+  /** The case whose expectation judges the run; none for a request of the user's own. */
+  caseName?: string;
   input?: unknown;
+  worldFile?: unknown;
+  report?: string;
   json: boolean;
   perMonth: number;
 }
@@ -102,16 +120,18 @@ const options = (argv: string[]): Options | { list: string } | { help: true } =>
         .join('\n'),
     };
   }
-  const caseName = values.case ?? DEFAULT_CASE[machine];
-  if (!(caseName in cases)) {
+  const caseName = values.case ?? (values.input === undefined ? DEFAULT_CASE[machine] : undefined);
+  if (caseName !== undefined && !(caseName in cases)) {
     throw new UsageError(`Unknown case ${caseName} for ${machine}. Cases: ${Object.keys(cases).join(', ')}`);
   }
   const perMonth = Number(values['per-month']);
   if (!Number.isInteger(perMonth) || perMonth < 0) throw new UsageError('--per-month must be a whole number');
   return {
     workflow: machine,
-    caseName,
-    ...(values.input === undefined ? {} : { input: readInput(values.input) }),
+    ...(caseName === undefined ? {} : { caseName }),
+    ...(values.input === undefined ? {} : { input: readJson('input', values.input) }),
+    ...(values.world === undefined ? {} : { worldFile: readJson('world', values.world) }),
+    ...(values.report === undefined ? {} : { report: values.report }),
     json: values.json,
     perMonth,
   };
@@ -180,7 +200,9 @@ const worldSummary = (run: WorkflowRun) => {
   };
 };
 
+/** The verdict: against the case's expectation, or, without a case, whether the run succeeded. */
 const matches = (run: WorkflowRun, options: Options) => {
+  if (options.caseName === undefined) return { expected: undefined, ok: run.status === 'SUCCEEDED' };
   const expected = caseDefinition(options.workflow, options.caseName).expect;
   const sameEnd = run.status === expected.status && (run.error?.Error ?? undefined) === expected.error;
   // With the case's own input the path is part of the expectation; with another input, only the end.
@@ -213,45 +235,67 @@ export const main = async (
     return 0;
   }
 
+  let world: World | undefined;
+  if (parsed.worldFile !== undefined) {
+    world = seedWorld();
+    try {
+      applyWorldFile(world, parsed.worldFile, TABLE);
+    } catch (error) {
+      err.write(`tradai-sim: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
+
   const trace = liveTrace(write, c);
+  const title = parsed.caseName ?? 'your input';
   if (!parsed.json) {
     write(
-      c.bold(`${parsed.workflow} / ${parsed.caseName}`) +
+      c.bold(`${parsed.workflow} / ${title}`) +
         c.dim(`  (${path.join('state-machines', `${parsed.workflow}.asl.json`)}, in-memory AWS)`),
     );
-    write(c.dim(`  ${caseDefinition(parsed.workflow, parsed.caseName).description}`));
+    if (parsed.caseName) write(c.dim(`  ${caseDefinition(parsed.workflow, parsed.caseName).description}`));
     write('');
   }
   const run = await runWorkflow({
     machine: parsed.workflow,
-    caseName: parsed.caseName,
+    ...(parsed.caseName === undefined ? {} : { caseName: parsed.caseName }),
     ...(parsed.input === undefined ? {} : { input: parsed.input }),
+    ...(world ? { world } : {}),
     ...(parsed.json ? {} : { onEvent: trace.onEvent }),
   });
   const { expected, ok } = matches(run, parsed);
-  const perExecution = run.transitions * TRANSITION_PRICE_USD;
-  const world = worldSummary(run);
+  const bill = billOf(run.world);
+  const summary = worldSummary(run);
+  const verdict = expected
+    ? { expected: { status: expected.status, error: expected.error ?? null }, as_expected: ok }
+    : { expected: null, succeeded: ok };
+  if (parsed.report) {
+    writeFileSync(parsed.report, await renderReport({ run, bill, perMonth: parsed.perMonth, title }));
+  }
 
   if (parsed.json) {
     write(
       JSON.stringify(
         {
           workflow: parsed.workflow,
-          case: parsed.caseName,
+          case: parsed.caseName ?? null,
           status: run.status,
           ...(run.error ? { error: run.error } : { output: run.output }),
-          expected: { status: expected.status, error: expected.error ?? null },
-          as_expected: ok,
+          ...verdict,
+          provisioned: run.provisioned,
           states: run.states,
           transitions: run.transitions,
-          cost_usd: {
-            per_execution: perExecution,
-            per_month: perExecution * parsed.perMonth,
+          bill: {
+            prices: { region: PRICES.region, as_of: PRICES.asOf },
+            lines: bill.lines,
+            per_execution_usd: bill.total,
+            per_month_usd: bill.total * parsed.perMonth,
             executions_per_month: parsed.perMonth,
           },
-          world,
+          world: summary,
           simulated_ms: run.simulatedMs,
           real_ms: Math.round(run.realMs),
+          ...(parsed.report ? { report: parsed.report } : {}),
         },
         null,
         2,
@@ -262,6 +306,11 @@ export const main = async (
 
   trace.flush(run.events.at(-1));
   write('');
+  if (run.provisioned.length > 0) {
+    write(c.bold('Given to the world for this request'));
+    for (const p of run.provisioned) write(`  ${p.kind.padEnd(17)} ${p.detail}`);
+    write('');
+  }
   if (run.status === 'SUCCEEDED') {
     write(`${c.green('SUCCEEDED')}  output:`);
     write(JSON.stringify(run.output, null, 2).replace(/^/gm, '  '));
@@ -273,23 +322,36 @@ export const main = async (
   }
   write('');
   write(c.bold('What changed in the world'));
-  if (world.record)
+  if (summary.record)
     write(
-      `  workflow-state record ${run.runId}: ${JSON.stringify({ ...world.record, result: world.record.result ? '(summary)' : undefined })}`,
+      `  workflow-state record ${run.runId}: ${JSON.stringify({ ...summary.record, result: summary.record.result ? '(summary)' : undefined })}`,
     );
-  for (const uri of world.s3_written) write(`  s3 written   ${uri}`);
-  for (const uri of world.s3_deleted) write(`  s3 deleted   ${uri}`);
-  for (const task of world.ecs_tasks) write(`  ecs task     ${task}`);
-  for (const arn of world.task_definitions_registered) write(`  registered   ${arn}`);
-  for (const update of world.services_updated) write(`  service      ${update}`);
-  for (const name of world.nested_executions) write(`  nested run   ${name}`);
-  for (const n of world.notifications) write(`  sns          ${n.subject}`);
-  for (const body of world.dead_letters)
+  for (const uri of summary.s3_written) write(`  s3 written   ${uri}`);
+  for (const uri of summary.s3_deleted) write(`  s3 deleted   ${uri}`);
+  for (const task of summary.ecs_tasks) write(`  ecs task     ${task}`);
+  for (const arn of summary.task_definitions_registered) write(`  registered   ${arn}`);
+  for (const update of summary.services_updated) write(`  service      ${update}`);
+  for (const name of summary.nested_executions) write(`  nested run   ${name}`);
+  for (const n of summary.notifications) write(`  sns          ${n.subject}`);
+  for (const body of summary.dead_letters)
     write(`  ${c.yellow('dlq')}          ${JSON.stringify(body).slice(0, 160)}`);
   write('');
+  write(c.bold(`The bill (${PRICES.region} prices of ${PRICES.asOf})`));
+  for (const line of bill.lines)
+    write(`  ${line.service.padEnd(15)} ${line.item.padEnd(78)} ${usd(line.usd)}`);
   write(
-    `${run.transitions} state transitions: ${usd(perExecution)} per execution, ${usd(perExecution * parsed.perMonth)} a month at ${parsed.perMonth} executions ($0.025 per 1,000 transitions). Simulated ${simulated(run.simulatedMs)} in ${Math.round(run.realMs)} ms.`,
+    `  ${c.bold(usd(bill.total))} per execution (Step Functions ${usd(bill.byService['Step Functions'])}, Lambda ${usd(bill.byService.Lambda)}, Fargate ${usd(bill.byService.Fargate)}); ${usd(bill.total * parsed.perMonth)} a month at ${parsed.perMonth} executions.`,
   );
+  write(
+    c.dim(
+      `  ${run.transitions} state transitions at the top level. Simulated ${simulated(run.simulatedMs)} in ${Math.round(run.realMs)} ms.`,
+    ),
+  );
+  if (parsed.report) write(`Report: ${parsed.report}`);
+  if (!expected) {
+    write(ok ? c.green('SUCCEEDED.') : c.red(`${run.status}.`));
+    return ok ? 0 : 1;
+  }
   write(
     ok
       ? c.green(`As the case expects (${expected.status}${expected.error ? ` ${expected.error}` : ''}).`)

@@ -15,6 +15,8 @@ export const simulated = (ms: number) => {
   return `${Math.round(ms / 1000)} s`;
 };
 
-/** Step Functions Standard: $0.025 per 1,000 state transitions (the spec's rate). */
-export const TRANSITION_PRICE_USD = 0.025 / 1000;
-export const usd = (value: number) => `$${value < 0.01 ? value.toFixed(6) : value.toFixed(2)}`;
+/** Dollars to three significant figures, never in exponent form: $0.0107, $0.00000412, $12.40. */
+export const usd = (value: number) => {
+  if (value === 0) return '$0';
+  return `$${value.toFixed(Math.min(20, Math.max(2, 2 - Math.floor(Math.log10(Math.abs(value))))))}`;
+};

@@ -49,8 +49,15 @@ describe('tradai-sim, as a subprocess', () => {
     expect(run.stdout).toMatch(
       /s3 deleted +s3:\/\/tradai-local-backtest-runs\/runs\/bt-20260105-strategytestv3-001\/tmp\/freqtrade\.log/,
     );
-    expect(run.stdout).toContain(
-      '15 state transitions: $0.000375 per execution, $0.02 a month at 50 executions',
+    // The whole bill: 15 transitions, ten Lambda invocations, 42 min of 1 vCPU / 2 GB on Fargate Spot.
+    expect(run.stdout).toMatch(
+      /Step Functions +tradai-local-backtest \(bt-20260105-strategytestv3-001\) +\$0\.000375/,
+    );
+    expect(run.stdout).toMatch(
+      /Fargate +tradai-local-strategy-StrategyTestV3:1 on FARGATE_SPOT: 1 vCPU, 2 GB for 42 min +\$0\.0104/,
+    );
+    expect(run.stdout).toMatch(
+      /\$0\.0107 per execution \(Step Functions \$0\.000375, Lambda \$0\.00000\d+, Fargate \$0\.0104\); \$0\.537 a month at 50 executions/,
     );
     expect(run.stdout).toContain('As the case expects (SUCCEEDED).');
     expect(run.stdout).not.toContain('\u001b[');
@@ -97,7 +104,7 @@ describe('tradai-sim, as a subprocess', () => {
     );
   });
 
-  it('names the field of a malformed input, and exits 1 because the run does not end as expected', () => {
+  it('names the field of a malformed input, and exits 1 because the run FAILED', () => {
     // Prepare
     const dir = mkdtempSync(path.join(tmpdir(), 'tradai-sim-'));
     const file = path.join(dir, 'input.json');
@@ -113,7 +120,7 @@ describe('tradai-sim, as a subprocess', () => {
     expect(run.status).toBe(1);
     expect(run.stdout).toContain('FAILED  ValidationError');
     expect(run.stdout).toMatch(/timeframe: must be one of/);
-    expect(run.stdout).toContain('NOT as the case expects: expected SUCCEEDED.');
+    expect(run.stdout).toMatch(/^FAILED\.$/m);
   });
 
   it('names an input file that is not JSON, and exits 2', () => {

@@ -102,3 +102,36 @@ describe("the world's failures, as the engine matches them", () => {
     expect(output).toBe('TimedOut');
   });
 });
+
+describe('simulated time, everywhere a run reads the clock', () => {
+  it("stamps what a handler writes with the run's time: data quality is checked when the 12-minute collection ends", async () => {
+    // Act
+    const run = await runWorkflow({ machine: 'data-sync', caseName: 'HappyPath' });
+
+    // Assess: the world starts at 09:00; the data-collection task takes 12 simulated minutes
+    expect(run.status).toBe('SUCCEEDED');
+    expect((run.output as { quality: { checked_at: string } }).quality.checked_at).toBe(
+      '2026-01-05T09:12:00.000Z',
+    );
+  });
+
+  it('times each state on the simulated clock: a Spot loss after 7 minutes, then 42 on demand', async () => {
+    // Act
+    const run = await runWorkflow({ machine: 'backtest', caseName: 'SpotInterruptedFallsBackToOnDemand' });
+
+    // Assess
+    const visits = run.events
+      .filter((e) => e.state === 'RunBacktest' && (e.event === 'caught' || e.event === 'exited'))
+      .map((e) => [e.event, (e.simulatedMs ?? 0) / 60_000]);
+    // The engine reports a caught state as caught, then exited.
+    expect(visits).toEqual([
+      ['caught', 7],
+      ['exited', 7],
+      ['exited', 42],
+    ]);
+    expect(run.record).toMatchObject({
+      started_at: '2026-01-05T09:00:00.000Z',
+      completed_at: '2026-01-05T09:49:00.000Z',
+    });
+  });
+});

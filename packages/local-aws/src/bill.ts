@@ -1,0 +1,92 @@
+/*
+ * What a run costs on AWS: Step Functions transitions (nested executions included), Lambda
+ * requests and GB-seconds, and Fargate vCPU- and GB-hours, Spot and on-demand. Every price is in
+ * PRICES, with its region and the date it was read (docs/decisions/0036).
+ */
+import type { World } from './world';
+
+export const PRICES = {
+  region: 'us-east-1',
+  /** When these rates were read; AWS changes them rarely, but does. */
+  asOf: '2026-03',
+  source:
+    'aws.amazon.com/step-functions/pricing, /lambda/pricing, /fargate/pricing (Fargate: the Price List API figures for Linux/x86 as of March 2026)',
+  stepFunctions: { perTransition: 0.025 / 1000 },
+  lambda: { perRequest: 0.2 / 1_000_000, perGbSecondArm64: 0.0000133334 },
+  fargate: {
+    onDemand: { perVcpuHour: 0.04048, perGbHour: 0.004445 },
+    /** Fargate Spot's rate moves with spare capacity; "up to 70% off" is AWS's figure, used here. */
+    spot: { perVcpuHour: 0.04048 * 0.3, perGbHour: 0.004445 * 0.3 },
+    minimumSeconds: 60,
+  },
+} as const;
+
+export interface BillLine {
+  service: 'Step Functions' | 'Lambda' | 'Fargate';
+  item: string;
+  quantity: number;
+  unit: string;
+  usd: number;
+}
+
+export interface Bill {
+  lines: BillLine[];
+  /** USD for the run. */
+  total: number;
+  byService: Record<BillLine['service'], number>;
+}
+
+/** The bill of everything `world` recorded: one run, its nested executions and its functions. */
+export const billOf = (world: World): Bill => {
+  const lines: BillLine[] = [];
+  const executions = world.usage.flatMap((c) => (c.kind === 'states:execution' ? [c] : []));
+  for (const execution of executions) {
+    const machine = execution.stateMachine.split(':').at(-1) ?? execution.stateMachine;
+    lines.push({
+      service: 'Step Functions',
+      item: `${machine} (${execution.name})`,
+      quantity: execution.transitions,
+      unit: 'transitions',
+      usd: execution.transitions * PRICES.stepFunctions.perTransition,
+    });
+  }
+
+  const invocations = new Map<string, { count: number; gbSeconds: number }>();
+  for (const change of world.usage) {
+    if (change.kind !== 'lambda:invoke') continue;
+    const entry = invocations.get(change.function) ?? { count: 0, gbSeconds: 0 };
+    entry.count++;
+    entry.gbSeconds += (change.memoryMb / 1024) * (change.billedMs / 1000);
+    invocations.set(change.function, entry);
+  }
+  for (const [fn, { count, gbSeconds }] of invocations) {
+    lines.push({
+      service: 'Lambda',
+      item: `${fn}: ${count} request${count === 1 ? '' : 's'}, ${gbSeconds.toFixed(3)} GB-s (arm64)`,
+      quantity: count,
+      unit: 'requests',
+      usd: count * PRICES.lambda.perRequest + gbSeconds * PRICES.lambda.perGbSecondArm64,
+    });
+  }
+
+  for (const change of world.changes) {
+    if (change.kind !== 'ecs:run') continue;
+    const seconds = Math.max(change.seconds ?? 0, PRICES.fargate.minimumSeconds);
+    const hours = seconds / 3600;
+    const vcpu = change.cpu / 1024;
+    const gb = change.memory / 1024;
+    const rate = change.capacityProvider === 'FARGATE_SPOT' ? PRICES.fargate.spot : PRICES.fargate.onDemand;
+    const family = change.taskDefinition.split('/').at(-1) ?? change.taskDefinition;
+    lines.push({
+      service: 'Fargate',
+      item: `${family} on ${change.capacityProvider}: ${vcpu} vCPU, ${gb} GB for ${Math.round(seconds / 60)} min`,
+      quantity: hours,
+      unit: 'task-hours',
+      usd: vcpu * hours * rate.perVcpuHour + gb * hours * rate.perGbHour,
+    });
+  }
+
+  const byService = { 'Step Functions': 0, Lambda: 0, Fargate: 0 };
+  for (const line of lines) byService[line.service] += line.usd;
+  return { lines, total: lines.reduce((sum, line) => sum + line.usd, 0), byService };
+};
