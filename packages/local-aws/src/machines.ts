@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import './polyfills';
-import { localStack, type MachineName, MACHINES as STACK_MACHINES } from '@tradai/stack';
+import { localStack, type MachineName, REPO_ROOT, MACHINES as STACK_MACHINES } from '@tradai/stack';
 import { StateMachine } from 'aws-local-stepfunctions';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export { REPO_ROOT };
 export const STATE_MACHINES_DIR = path.join(REPO_ROOT, 'state-machines');
 
 /** The machines of the stack, by name (packages/stack/src/declaration.ts). */
@@ -51,11 +51,33 @@ export const resolvedAsl = (machine: MachineName): AslDefinition =>
 
 const cache = new Map<MachineName, StateMachine>();
 
-/** Validation costs ~100-250 ms per file: one StateMachine per machine and process. */
+/**
+ * Where the engine notes the definitions it has validated, by their hash: validating compiles the
+ * ASL's JSON schema, about 400 ms, once a process. A definition validated before, unchanged since,
+ * is not validated again (an edited ASL is: its hash is new). The workflow tests validate every
+ * machine with asl-validator on each run regardless (tests/asl.test.ts).
+ */
+const VALIDATED = path.join(REPO_ROOT, 'node_modules', '.cache', 'tradai-local-aws');
+
+const validatedBefore = (stamp: string) => existsSync(path.join(VALIDATED, stamp));
+const noteValidated = (stamp: string) => {
+  try {
+    mkdirSync(VALIDATED, { recursive: true });
+    writeFileSync(path.join(VALIDATED, stamp), '');
+  } catch {
+    // A read-only checkout validates every time; nothing else changes.
+  }
+};
+
+/** One StateMachine per machine and process, its definition validated unless it was before. */
 export const stateMachine = (machine: MachineName): StateMachine => {
   let built = cache.get(machine);
   if (!built) {
-    built = new StateMachine(resolvedAsl(machine) as never);
+    const definition = resolvedAsl(machine);
+    const stamp = `${machine}-${createHash('sha256').update(JSON.stringify(definition)).digest('hex').slice(0, 32)}`;
+    const skip = validatedBefore(stamp);
+    built = new StateMachine(definition as never, { validationOptions: { noValidate: skip } });
+    if (!skip) noteValidated(stamp);
     cache.set(machine, built);
   }
   return built;

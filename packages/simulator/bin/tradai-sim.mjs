@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// tradai-sim: the workflow simulator. The engine and the handlers are TypeScript sources (the
-// packages export them as such), so they load through tsx, with no build step.
-import { register } from 'tsx/esm/api';
+// tradai-sim: the workflow simulator. It runs the build in dist/ (bin/build.mjs: one esbuild
+// bundle of the engine and the handlers, made by `npm ci` and again whenever a source is newer),
+// so a run starts without compiling TypeScript. Where esbuild cannot build, it runs the sources
+// through tsx instead.
+import { build, DIST, stale } from './build.mjs';
 
 // The handlers create their loggers, metrics and SDK clients when imported: quiet and local first.
 Object.assign(process.env, {
@@ -26,6 +28,16 @@ process.stdout.on('error', (error) => {
   throw error;
 });
 
-register();
-const { main } = await import('../src/cli.ts');
+const load = async () => {
+  try {
+    if (stale()) await build();
+    return await import(DIST);
+  } catch (error) {
+    if (process.env.TRADAI_SIM_DEBUG) console.error('tradai-sim: no build, running the sources:', error);
+    const { register } = await import('tsx/esm/api');
+    register();
+    return import('../src/cli.ts');
+  }
+};
+const { main } = await load();
 process.exitCode = await main(process.argv.slice(2));

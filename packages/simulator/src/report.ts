@@ -14,7 +14,7 @@ import {
   type StateEvent,
   type WorkflowRun,
 } from '@tradai/local-aws';
-import ELK, { type ElkExtendedEdge, type ElkNode } from 'elkjs/lib/elk.bundled.js';
+import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk.bundled.js';
 import { simulated, usd } from './format';
 
 const NODE_HEIGHT = 34;
@@ -217,6 +217,8 @@ ${parts.join('\n')}
 export const graphSvg = async (machine: MachineName, events: readonly StateEvent[]): Promise<string> => {
   const definition = readAsl(machine);
   const metas = new Map<string, EdgeMeta>();
+  // ELK is 1.5 MB: loaded only when a report is written.
+  const { default: ELK } = await import('elkjs/lib/elk.bundled.js');
   const laid = await new ELK().layout(elkGraphOf(definition, metas));
   return svgOfGraph(laid, definition, metas, statusesOf(events), takenOf(events), machine);
 };

@@ -38,8 +38,97 @@ export const localAwsPackageSource = (): string => {
   return `${JSON.stringify(manifest, null, 2)}\n`;
 };
 
+// --- the README's workflow diagrams, from the ASL ---
+
+interface AslState {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Default?: string;
+  Choices?: Record<string, unknown>[];
+  Catch?: { ErrorEquals: string[]; Next: string }[];
+  Branches?: { StartAt: string; States: Record<string, AslState> }[];
+}
+
+const id = (name: string) => name.replace(/[^A-Za-z0-9]/g, '_');
+
+/** A Choice rule, as short as a label can be: the value it tests for, `not`, `or`, `and`. */
+const ruleLabel = (rule: Record<string, unknown>): string => {
+  if (Array.isArray(rule.Or)) return (rule.Or as Record<string, unknown>[]).map(ruleLabel).join(' or ');
+  if (Array.isArray(rule.And)) return (rule.And as Record<string, unknown>[]).map(ruleLabel).join(' and ');
+  if (rule.Not) return `not ${ruleLabel(rule.Not as Record<string, unknown>)}`;
+  const variable =
+    String(rule.Variable ?? '')
+      .split('.')
+      .at(-1) ?? '';
+  const test = Object.entries(rule).find(([key]) => key !== 'Variable' && key !== 'Next');
+  if (!test) return variable;
+  const [operator, value] = test;
+  if (operator === 'IsPresent') return value ? `${variable} set` : `no ${variable}`;
+  if (operator.startsWith('Boolean')) return value ? variable : `not ${variable}`;
+  if (operator.startsWith('String') && operator !== 'StringEquals')
+    return `${variable} ${operator.replace('String', '').toLowerCase()}`;
+  return String(value);
+};
+const label = (text: string) => `|"${text.replace(/"/g, "'").slice(0, 48)}"|`;
+
+const shape = (name: string, state: AslState) => {
+  if (state.Type === 'Choice') return `${id(name)}{"${name}"}`;
+  if (state.Type === 'Succeed' || state.Type === 'Fail') return `${id(name)}(["${name}"])`;
+  if (state.Type === 'Pass') return `${id(name)}[/"${name}"/]`;
+  return `${id(name)}["${name}"]`;
+};
+
+/**
+ * The machine as a mermaid flowchart: every state, its transitions (a Choice's labelled with what
+ * it tests), a Parallel's branches inside it, and the Catches, one dotted arrow per target.
+ */
+export const diagramOf = (definition: { StartAt: string; States: Record<string, AslState> }): string => {
+  const lines = ['flowchart TD', `  start((Start)) --> ${id(definition.StartAt)}`];
+  const catches = new Map<string, Set<string>>();
+  const walk = (states: Record<string, AslState>, indent: string) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Parallel' && state.Branches) {
+        lines.push(`${indent}subgraph ${id(name)}["${name}"]`);
+        for (const branch of state.Branches) walk(branch.States, `${indent}  `);
+        lines.push(`${indent}end`);
+      } else {
+        lines.push(`${indent}${shape(name, state)}`);
+      }
+      if (state.Next) lines.push(`${indent}${id(name)} --> ${id(state.Next)}`);
+      for (const rule of state.Choices ?? [])
+        lines.push(`${indent}${id(name)} -->${label(ruleLabel(rule))} ${id(String(rule.Next))}`);
+      if (state.Default) lines.push(`${indent}${id(name)} -->|otherwise| ${id(state.Default)}`);
+      for (const catcher of state.Catch ?? []) {
+        const from = catches.get(catcher.Next) ?? new Set<string>();
+        from.add(id(name));
+        catches.set(catcher.Next, from);
+      }
+    }
+  };
+  walk(definition.States, '  ');
+  for (const [target, from] of catches) lines.push(`  ${[...from].join(' & ')} -.->|error| ${id(target)}`);
+  return lines.join('\n');
+};
+
+const README = 'README.md';
+const DIAGRAM = /(<!-- diagram: ([a-z-]+)\.asl\.json[^>]*-->\n```mermaid\n)[\s\S]*?(\n```)/g;
+
+/** README.md with each `<!-- diagram: <machine>.asl.json -->` block drawn anew from its ASL. */
+export const readmeSource = (): string =>
+  readFileSync(path.join(REPO_ROOT, README), 'utf8').replace(
+    DIAGRAM,
+    (_, head: string, machine: string, tail: string) => {
+      const definition = JSON.parse(
+        readFileSync(path.join(REPO_ROOT, 'state-machines', `${machine}.asl.json`), 'utf8'),
+      );
+      return `${head}${diagramOf(definition)}${tail}`;
+    },
+  );
+
 /** Every generated file, by its path from the repository's root. */
 export const GENERATED_FILES: Record<string, () => string> = {
   'packages/local-aws/src/functions.generated.ts': functionModulesSource,
   [LOCAL_AWS_PACKAGE]: localAwsPackageSource,
+  [README]: readmeSource,
 };

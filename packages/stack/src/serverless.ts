@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${sls:stage}, ${self:custom.x} and ${AWS::Region} are the Framework's and CloudFormation's syntax, resolved by sls and CloudFormation
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FUNCTIONS, MACHINES, SUBSTITUTIONS } from './declaration';
@@ -7,7 +7,19 @@ import type { FunctionDeclaration, MachineDeclaration, Statement } from './types
 
 // CommonJS when sls loads it (serverless.cjs), ESM when a test imports it.
 const HERE = typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = path.resolve(HERE, '../../..');
+/**
+ * The repository: the nearest folder above this file that holds serverless.yml. Found, not
+ * computed, so the same code works from its source and from a bundle (the simulator's dist/).
+ */
+const findRepoRoot = (from: string): string => {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'serverless.yml')) && existsSync(path.join(dir, 'state-machines')))
+      return dir;
+    if (path.dirname(dir) === dir)
+      throw new Error(`No serverless.yml above ${from}: where is the repository?`);
+  }
+};
+export const REPO_ROOT = findRepoRoot(HERE);
 const pascal = (key: string) => `${key.charAt(0).toUpperCase()}${key.slice(1)}`;
 
 export const functionName = (fn: FunctionDeclaration) => `tradai-\${sls:stage}-${fn.package}`;
