@@ -160,9 +160,11 @@ const svgOfGraph = (
       const meta = metas.get(e.id) ?? { kind: 'next' };
       const from = e.sources[0] as string;
       const to = e.targets[0] as string;
+      // A Catch is taken only by a state that was caught; any other edge, by the order of entries.
       const isTaken =
-        taken.has(`${from}>${to}`) ||
-        (meta.kind === 'catch' && statuses.get(from)?.outcome === 'caught' && statuses.has(to));
+        meta.kind === 'catch'
+          ? statuses.get(from)?.outcome === 'caught' && statuses.has(to)
+          : taken.has(`${from}>${to}`);
       for (const section of e.sections ?? []) {
         const points = [section.startPoint, ...(section.bendPoints ?? []), section.endPoint];
         parts.push(
@@ -207,7 +209,7 @@ const svgOfGraph = (
   drawEdges(laid);
   const width = Math.ceil((laid.width ?? 400) + 20);
   const height = Math.ceil((laid.height ?? 400) + 20);
-  return `<svg class="graph" viewBox="-10 -10 ${width} ${height}" style="max-width:${width}px" role="img" aria-label="${escapeHtml(machine)} state machine">
+  return `<svg class="graph" viewBox="-10 -10 ${width} ${height}" style="max-width:${width}px;min-width:${Math.round(width * 0.8)}px" role="img" aria-label="${escapeHtml(machine)} state machine">
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#8a94a6"/></marker><marker id="arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#1d6fd8"/></marker></defs>
 ${parts.join('\n')}
 </svg>`;
