@@ -103,6 +103,16 @@ export {
   workflowOfMachine,
 } from './status-change';
 export {
+  type ExpandedSweep,
+  expandSweep,
+  RANK_METRICS,
+  type RankMetric,
+  type SweepLimits,
+  type SweepRequest,
+  sweepIdSchema,
+  sweepRequestSchema,
+} from './sweep';
+export {
   canonicalJson,
   check,
   describeIssues,

@@ -1,0 +1,178 @@
+/*
+ * A parameter sweep: one backtest request, run once per variant of its config_overrides, on the
+ * backtest-sweep machine (a Distributed Map of backtest executions). The request names its
+ * variants as a `grid` (setting -> values: every combination) or an explicit `variants` list.
+ */
+import * as z from 'zod/mini';
+import { type BacktestRequest, backtestRequestSchema, configOverridesSchema } from './contracts';
+import { ValidationError } from './errors';
+import { check, describeIssues } from './validation';
+
+/** A sweep id: a variant's run id is `<sweep_id>-<index>`, which must still be a run id (<= 64). */
+export const sweepIdSchema = z.string().check(
+  z.regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,57}$/, {
+    error: 'must be 1-58 characters of A-Z a-z 0-9 _ - starting with a letter or digit',
+  }),
+);
+
+/** What a leaderboard may rank by, and which way is better. */
+export const RANK_METRICS = {
+  sharpe_ratio: 'higher',
+  sortino_ratio: 'higher',
+  calmar_ratio: 'higher',
+  total_return: 'higher',
+  profit_factor: 'higher',
+  win_rate: 'higher',
+  max_drawdown: 'lower',
+} as const;
+export type RankMetric = keyof typeof RANK_METRICS;
+
+/** The settings a grid may vary: those a run may override, its dates aside. */
+const GRID_SETTINGS = Object.keys(
+  (configOverridesSchema as unknown as { _zod: { def: { shape: Record<string, unknown> } } })._zod.def.shape,
+).filter((key) => key !== 'backtester') as [string, ...string[]];
+
+const overridesObject = z.record(z.string(), z.unknown());
+
+export const sweepRequestSchema = z.strictObject({
+  sweep_id: sweepIdSchema,
+  strategy_name: z.string(),
+  strategy_version: z.string(),
+  experiment_name: z.string(),
+  symbols: z.array(z.string()),
+  timeframe: z.string(),
+  start_date: z.optional(z.string()),
+  end_date: z.optional(z.string()),
+  /** What every variant starts from; a variant's own settings win. */
+  config_overrides: z.optional(overridesObject),
+  auto_sync: z.optional(z.boolean({ error: 'must be true or false' })),
+  grid: z.optional(
+    z.partialRecord(
+      z.enum(GRID_SETTINGS, { error: `must be a setting a run may override: ${GRID_SETTINGS.join(', ')}` }),
+      z
+        .array(z.unknown(), { error: 'must be a list of values' })
+        .check(z.minLength(1, { error: 'must list at least one value' }), z.maxLength(1_000)),
+    ),
+  ),
+  variants: z.optional(
+    z
+      .array(overridesObject, { error: 'must be a list of config_overrides objects' })
+      .check(z.minLength(1, { error: 'must list at least one variant' }), z.maxLength(100_000)),
+  ),
+  /** How many variants run at once; capped by the stage's setting. */
+  max_concurrency: z.optional(
+    z.number().check(z.int({ error: 'must be a whole number' }), z.gte(1, { error: 'must be at least 1' })),
+  ),
+  /** The share of variants that may fail before the sweep does; 10 by default. */
+  tolerated_failure_percentage: z.optional(
+    z
+      .number({ error: 'must be a number' })
+      .check(z.gte(0, { error: 'must be at least 0' }), z.lte(100, { error: 'must be at most 100' })),
+  ),
+  rank_by: z.optional(
+    z.enum(Object.keys(RANK_METRICS) as [RankMetric, ...RankMetric[]], {
+      error: `must be one of ${Object.keys(RANK_METRICS).join(', ')}`,
+    }),
+  ),
+  top_n: z.optional(
+    z
+      .number()
+      .check(
+        z.int({ error: 'must be a whole number' }),
+        z.gte(1, { error: 'must be at least 1' }),
+        z.lte(100, { error: 'must be at most 100' }),
+      ),
+  ),
+});
+export type SweepRequest = z.output<typeof sweepRequestSchema>;
+
+export interface SweepLimits {
+  maxVariants: number;
+  maxConcurrency: number;
+}
+
+export interface ExpandedSweep {
+  sweep_id: string;
+  /** Every variant as the backtest machine takes it: validated, run id `<sweep_id>-<index>`. */
+  variants: (BacktestRequest & { sweep_id: string; workflow: 'backtest' })[];
+  max_concurrency: number;
+  tolerated_failure_percentage: number;
+  rank_by: RankMetric;
+  top_n: number;
+  auto_sync: boolean;
+  /** The market data every variant reads: checked once for the whole sweep. */
+  data: { symbols: string[]; timeframe: string; start_date: string; end_date: string };
+}
+
+/** Every combination of the grid's values, in a stable order (the last setting varies fastest). */
+const combinations = (grid: Record<string, unknown[]>): Record<string, unknown>[] =>
+  Object.entries(grid).reduce<Record<string, unknown>[]>(
+    (all, [setting, values]) =>
+      all.flatMap((partial) => values.map((value) => ({ ...partial, [setting]: value }))),
+    [{}],
+  );
+
+/**
+ * Validates a sweep request and expands it into its variants, each a whole backtest request.
+ * A sweep larger than `limits.maxVariants` is refused before anything is expanded; a bad variant
+ * is named by its index and field. Every problem is a ValidationError.
+ */
+export const expandSweep = (input: unknown, limits: SweepLimits): ExpandedSweep => {
+  const parsed = check(sweepRequestSchema, input);
+  if (!parsed.ok) {
+    throw new ValidationError(`Invalid sweep request: ${describeIssues(parsed.issues)}`, parsed.issues);
+  }
+  const request = parsed.data;
+  const fail = (field: string, message: string): never => {
+    throw new ValidationError(`Invalid sweep request: ${field}: ${message}`, [{ field, message }]);
+  };
+  if ((request.grid === undefined) === (request.variants === undefined)) {
+    fail('grid', 'give either a grid or a variants list, not both or neither');
+  }
+  const count = request.grid
+    ? Object.values(request.grid).reduce((product, values) => product * (values?.length ?? 1), 1)
+    : (request.variants?.length ?? 0);
+  if (count > limits.maxVariants) {
+    fail(
+      request.grid ? 'grid' : 'variants',
+      `makes ${count} variants; a sweep may run at most ${limits.maxVariants}`,
+    );
+  }
+  if (request.max_concurrency !== undefined && request.max_concurrency > limits.maxConcurrency) {
+    fail('max_concurrency', `must be at most ${limits.maxConcurrency} (this stage's cap)`);
+  }
+  const settings = request.grid
+    ? combinations(request.grid as Record<string, unknown[]>)
+    : (request.variants ?? []);
+  const { grid, variants, max_concurrency, tolerated_failure_percentage, rank_by, top_n, sweep_id, ...base } =
+    request;
+  const expanded = settings.map((overrides, index) => {
+    const variant = backtestRequestSchema.safeParse({
+      ...base,
+      run_id: `${sweep_id}-${index}`,
+      config_overrides: { ...base.config_overrides, ...overrides },
+    });
+    if (!variant.success) {
+      const issue = variant.error.issues[0];
+      const field = [`variants[${index}]`, ...(issue?.path ?? []).map(String)].join('.');
+      return fail(field, issue?.message ?? 'is not a valid backtest request');
+    }
+    return { ...variant.data, sweep_id, workflow: 'backtest' as const };
+  });
+  const first = expanded[0] as ExpandedSweep['variants'][number];
+  return {
+    sweep_id,
+    variants: expanded,
+    max_concurrency: max_concurrency ?? Math.min(10, limits.maxConcurrency),
+    tolerated_failure_percentage: tolerated_failure_percentage ?? 10,
+    rank_by: rank_by ?? 'sharpe_ratio',
+    top_n: top_n ?? 10,
+    auto_sync: base.auto_sync ?? false,
+    data: {
+      symbols: first.symbols,
+      timeframe: first.timeframe,
+      start_date: first.start_date,
+      end_date: first.end_date,
+    },
+  };
+};

@@ -1,0 +1,7 @@
+export {
+  environment,
+  handler,
+  sweepItemsKey,
+  type ValidatedSweep,
+  validateSweepInput as input,
+} from './handler';
