@@ -1,5 +1,11 @@
 export { withWorld } from './aws';
 export { type Bill, type BillLine, billOf, PRICES } from './bill';
+export {
+  type ChildRun,
+  isDistributedMap,
+  runDistributedMap,
+  withDistributedMapsAsTasks,
+} from './distributed-map';
 export { applyUpdate, ConditionalCheckFailed, type Item, unmarshall } from './dynamodb-expressions';
 export { type ResultRequest, simulatedFreqtradeResult } from './freqtrade';
 export {
@@ -36,5 +42,5 @@ export {
 export { type CaseDefinition, type CaseExpectation, caseInput, readCases, readMockConfig } from './scenarios';
 export { checkFixtures, SEEDED, seedWorld } from './seed';
 export { namedError } from './tasks';
-export { World, type WorldChange } from './world';
+export { onOwnClock, World, type WorldChange } from './world';
 export { applyWorldFile, WorldFileError, worldFileSchema } from './world-file';

@@ -28,6 +28,10 @@ export const LOCAL_SUBSTITUTIONS: Record<string, string> = Object.assign(
   ...STACK_MACHINES.map((machine) => LOCAL_STACK.substitutionsOf(machine)),
 );
 
+/** The machine of a local state machine ARN, if the stack declares one. */
+export const machineOfArn = (arn: string): MachineName | undefined =>
+  STACK_MACHINES.find((machine) => LOCAL_STACK.stateMachineArn(machine) === arn)?.file;
+
 export const aslPath = (machine: MachineName) => path.join(STATE_MACHINES_DIR, `${machine}.asl.json`);
 
 /** The ASL file as committed, `${...}` placeholders included. */
@@ -70,10 +74,13 @@ const noteValidated = (stamp: string) => {
 };
 
 /** One StateMachine per machine and process, its definition validated unless it was before. */
-export const stateMachine = (machine: MachineName): StateMachine => {
+export const stateMachine = (
+  machine: MachineName,
+  prepare: (definition: AslDefinition) => AslDefinition = (definition) => definition,
+): StateMachine => {
   let built = cache.get(machine);
   if (!built) {
-    const definition = resolvedAsl(machine);
+    const definition = prepare(resolvedAsl(machine));
     const stamp = `${machine}-${createHash('sha256').update(JSON.stringify(definition)).digest('hex').slice(0, 32)}`;
     const skip = validatedBefore(stamp);
     built = new StateMachine(definition as never, { validationOptions: { noValidate: skip } });

@@ -1,7 +1,15 @@
 import { MAX_INPUT_DEPTH } from '@tradai/lambda-kit';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { withWorld } from './aws';
+import {
+  isDistributedMap,
+  LOCAL_DISTRIBUTED_MAP,
+  runDistributedMap,
+  withDistributedMapsAsTasks,
+} from './distributed-map';
 import { applyLocalEnvironment, deliverStatusChange } from './handlers';
 import {
+  type AslDefinition,
   type AslState,
   allStates,
   LOCAL,
@@ -114,8 +122,21 @@ export interface RunOptions {
 export const TABLE = LOCAL_SUBSTITUTIONS.WorkflowStateTable as string;
 export const DLQ_URL = LOCAL_SUBSTITUTIONS.DeadLetterQueueUrl as string;
 
-const taskStates = (machine: MachineName) =>
-  allStates(resolvedAsl(machine)).filter(([, state]) => state.Type === 'Task') as [string, AslState][];
+const taskStates = (definition: AslDefinition) =>
+  allStates(definition).filter(([, state]) => state.Type === 'Task') as [string, AslState][];
+
+/** The engine of a Distributed Map's ItemProcessor, one per definition (validated with its machine). */
+const processorEngines = new WeakMap<AslDefinition, StateMachine>();
+const processorEngine = (processor: AslDefinition): StateMachine => {
+  let engine = processorEngines.get(processor);
+  if (!engine) {
+    engine = new StateMachine(withDistributedMapsAsTasks(processor) as never, {
+      validationOptions: { noValidate: true },
+    });
+    processorEngines.set(processor, engine);
+  }
+  return engine;
+};
 
 export const caseDefinition = (machine: MachineName, caseName: string): CaseDefinition => {
   const cases = readCases(machine).cases;
@@ -128,6 +149,8 @@ export const caseDefinition = (machine: MachineName, caseName: string): CaseDefi
 
 interface ExecuteOptions {
   machine: MachineName;
+  /** Set for a child execution of a Distributed Map of `machine`: its ItemProcessor and Map state. */
+  processor?: { definition: AslDefinition; mapState: string };
   input: unknown;
   executionName: string;
   ctx: TaskContext;
@@ -193,20 +216,24 @@ const OUTSIDE_ENDS = {
 const execute = async (options: ExecuteOptions): Promise<Executed> => {
   const { machine, input, executionName, ctx, testCase, mockedResponses, endOutsideAsl, holdAt } = options;
   const { world } = ctx;
-  const definition = resolvedAsl(machine);
+  // A Distributed Map's ItemProcessor runs as child executions of the machine that holds the Map.
+  const definition = options.processor?.definition ?? resolvedAsl(machine);
+  const engineDefinition = withDistributedMapsAsTasks(definition);
   if (endOutsideAsl && definition.States[endOutsideAsl.at]?.Type !== 'Task') {
     throw new Error(`end_outside_asl.at must name a Task state of ${machine}, not ${endOutsideAsl.at}`);
   }
   let endedOutside: EndOutsideAsl['as'] | undefined;
   let abortExecution = () => {};
   const stateMachineArn = `arn:aws:states:${LOCAL.region}:${LOCAL.accountId}:stateMachine:tradai-${LOCAL.stage}-${machine}`;
-  const executionArn = `arn:aws:states:${LOCAL.region}:${LOCAL.accountId}:execution:tradai-${LOCAL.stage}-${machine}:${executionName}`;
+  const executionArn = options.processor
+    ? `arn:aws:states:${LOCAL.region}:${LOCAL.accountId}:execution:tradai-${LOCAL.stage}-${machine}/${options.processor.mapState}:${executionName}`
+    : `arn:aws:states:${LOCAL.region}:${LOCAL.accountId}:execution:tradai-${LOCAL.stage}-${machine}:${executionName}`;
   const startedAt = new Date(world.now).toISOString();
 
   const invocations = new Map<string, number>();
   const taskResourceLocalHandlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
   const retryIntervalOverrides: Record<string, number> = {};
-  for (const [name, state] of taskStates(machine)) {
+  for (const [name, state] of taskStates(engineDefinition)) {
     taskResourceLocalHandlers[name] = async (params: JSONValue): Promise<JSONValue> => {
       if (endOutsideAsl?.at === name && !endedOutside) {
         // AWS ends the execution here: nothing after this state runs, no Catch sees it.
@@ -231,14 +258,37 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
       const response = mockName ? responseFor(mockedResponses[mockName], invocation) : undefined;
       if (response?.Throw) throw namedError(response.Throw.Error, response.Throw.Cause ?? '');
       if (response && 'Return' in response) return response.Return as JSONValue;
+      if (state.Resource === LOCAL_DISTRIBUTED_MAP) {
+        const mapState = definition.States[name];
+        if (!mapState || !isDistributedMap(mapState))
+          throw new Error(`${name}: a Distributed Map must be a top-level state of ${machine}`);
+        return (await runDistributedMap(mapState, (params as { input: unknown }).input, {
+          world,
+          stateMachineArn,
+          executionName,
+          stateName: name,
+          runChild: (processor, childInput, childName) =>
+            execute({
+              machine,
+              processor: { definition: processor, mapState: name },
+              input: childInput,
+              executionName: childName,
+              ctx,
+              testCase: {},
+              mockedResponses: {},
+            }),
+        })) as JSONValue;
+      }
       return (await answerTask(state, params, ctx)) as JSONValue;
     };
   }
-  for (const [name, state] of allStates(resolvedAsl(machine)))
-    if (state.Retry) retryIntervalOverrides[name] = 0;
+  for (const [name, state] of allStates(engineDefinition)) if (state.Retry) retryIntervalOverrides[name] = 0;
 
   const t0 = performance.now();
-  const execution = stateMachine(machine).run(input as never, {
+  const engine = options.processor
+    ? processorEngine(options.processor.definition)
+    : stateMachine(machine, withDistributedMapsAsTasks);
+  const execution = engine.run(input as never, {
     noThrowOnAbort: true,
     overrides: { taskResourceLocalHandlers, retryIntervalOverrides },
     context: {
@@ -319,7 +369,7 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
     redriveCount: 0,
   };
   // EventBridge delivers the end to the reconciler (serverless.yml), in the same world.
-  await deliverStatusChange(end as unknown as Record<string, unknown>);
+  if (!options.processor) await deliverStatusChange(end as unknown as Record<string, unknown>);
   const executed: Executed = { ...outcome, events, executionArn, realMs: 0, end };
   // The engine ends its event log with the execution; one that fails to must not hang the caller.
   let stalled: NodeJS.Timeout | undefined;

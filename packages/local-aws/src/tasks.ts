@@ -3,7 +3,7 @@ import { StatesTimeoutError } from 'aws-local-stepfunctions';
 import type { ExpressionInput } from './dynamodb-expressions';
 import { describeExecution, describeStoppedTask } from './ecs-shapes';
 import { invokeLocalFunction, isLocalFunction, LOCAL_BUCKETS } from './handlers';
-import type { AslState } from './machines';
+import { type AslState, type MachineName, machineOfArn } from './machines';
 import { FREQTRADE_RESULT_FIXTURE, readFixture, writeManifests } from './seed';
 import type { World } from './world';
 
@@ -65,7 +65,7 @@ export interface TaskContext {
   dataCollection: DataCollectionBehaviour;
   rollout: RolloutBehaviour;
   /** Runs another machine's real ASL in the same world (`states:startExecution.sync:2`). */
-  runChild: (machine: 'data-sync', input: unknown, executionName: string) => Promise<ChildExecution>;
+  runChild: (machine: MachineName, input: unknown, executionName: string) => Promise<ChildExecution>;
 }
 
 /**
@@ -281,11 +281,12 @@ const runStrategyContainer = (state: AslState, params: Params, ctx: TaskContext)
 /** The nested data-sync workflow: its real ASL, in the same world (`startExecution.sync:2`). */
 const runNestedExecution = async (params: Params, ctx: TaskContext) => {
   const arn = String(params.StateMachineArn);
-  if (!arn.endsWith(':stateMachine:tradai-local-data-sync')) throw new Error(`No local state machine ${arn}`);
+  const machine = machineOfArn(arn);
+  if (!machine) throw new Error(`No local state machine ${arn}`);
   const name = String(params.Name);
   ctx.world.changes.push({ kind: 'states:start', stateMachineArn: arn, name, input: params.Input });
   const startDate = ctx.world.now;
-  const child = await ctx.runChild('data-sync', params.Input, name);
+  const child = await ctx.runChild(machine, params.Input, name);
   const described = describeExecution({
     executionArn: child.executionArn,
     stateMachineArn: arn,

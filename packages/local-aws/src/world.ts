@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   applyUpdate,
   checkCondition,
@@ -96,6 +97,23 @@ export type Usage =
   | { kind: 'lambda:invoke'; function: string; memoryMb: number; billedMs: number }
   | { kind: 'states:execution'; stateMachine: string; name: string; transitions: number };
 
+/** The clock of an execution that runs beside others in one world. */
+const executionClocks = new AsyncLocalStorage<{ world: World; now: number }>();
+
+/**
+ * Runs `body` on a clock of its own for `world`, starting at `start`: as on AWS, executions that
+ * run at once each take their own time. Returns the body's result and the time it ended at.
+ */
+export const onOwnClock = async <T>(
+  world: World,
+  start: number,
+  body: () => Promise<T>,
+): Promise<[T, number]> => {
+  const clock = { world, now: start };
+  const result = await executionClocks.run(clock, body);
+  return [result, clock.now];
+};
+
 export interface WorldSettings {
   accountId: string;
   region: string;
@@ -119,14 +137,29 @@ export class World {
    * gets the real fixture (fixtures/freqtrade/backtest-result.json).
    */
   readonly freqtradeResults = new Map<string, Uint8Array>();
-  /** A fixed clock, so that runs are reproducible; tasks advance it by their simulated duration. */
-  now: number;
+  #now: number;
+
+  /**
+   * A fixed clock, so that runs are reproducible; tasks advance it by their simulated duration.
+   * An execution that runs beside others (a Distributed Map's children) has a clock of its own
+   * (onOwnClock): what it reads and advances is its own time, not its siblings'.
+   */
+  get now(): number {
+    const own = executionClocks.getStore();
+    return own?.world === this ? own.now : this.#now;
+  }
+
+  set now(value: number) {
+    const own = executionClocks.getStore();
+    if (own?.world === this) own.now = value;
+    else this.#now = value;
+  }
 
   constructor(
     readonly settings: WorldSettings,
     start = Date.parse('2026-01-05T09:00:00Z'),
   ) {
-    this.now = start;
+    this.#now = start;
   }
 
   // --- S3 ---
