@@ -35,7 +35,6 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { sdkStreamMixin, Uint8ArrayBlobAdapter } from '@smithy/core/serde';
 import { ROLLOUT_POLL_SECONDS } from '@tradai/check-service-rollout';
-import { mockClient } from 'aws-sdk-client-mock';
 import { ConditionalCheckFailed, type Item } from './dynamodb-expressions';
 import { invokeLocalFunctionByName } from './handlers';
 import type { RolloutBehaviour } from './tasks';
@@ -97,12 +96,38 @@ const toBytes = async (body: unknown): Promise<Uint8Array> => {
 };
 
 /**
+ * Answers every `send` of an SDK client class from the fakes given with `.on(Command).callsFake`.
+ * The unit tests use aws-sdk-client-mock for this; the engine needs only the answering, and
+ * sinon, which that library loads, is a third of the simulator's start-up (docs/decisions/0036).
+ */
+const intercept = (client: { prototype: object }) => {
+  const fakes = new Map<unknown, (input: never) => Promise<unknown>>();
+  Object.defineProperty(client.prototype, 'send', {
+    configurable: true,
+    writable: true,
+    value: async (command: { constructor: { name: string }; input: never }) => {
+      const fake = fakes.get(command.constructor);
+      if (!fake) throw new Error(`The local AWS does not answer ${command.constructor.name}`);
+      return fake(command.input);
+    },
+  });
+  return {
+    on: (command: new (input: never) => unknown) => ({
+      // biome-ignore lint/suspicious/noExplicitAny: a fake reads its command's input as sent, as aws-sdk-client-mock's callsFake does
+      callsFake: (fake: (input: any) => Promise<unknown>) => {
+        fakes.set(command, fake);
+      },
+    }),
+  };
+};
+
+/**
  * Answers the SDK clients the handlers create (S3, ECR, ECS, DynamoDB, Lambda, SNS) from the world
  * of the run that makes the call. aws-sdk-client-mock patches the client classes, so this is done
  * once, when the module loads; what changes from run to run is only the world behind it.
  */
 const interceptTheSdk = () => {
-  const s3 = mockClient(S3Client);
+  const s3 = intercept(S3Client);
   s3.on(GetObjectCommand).callsFake(async ({ Bucket, Key }) => {
     const object = world().getObject(Bucket, Key);
     if (!object) throw new NoSuchKey({ message: 'The specified key does not exist.', ...notFound });
@@ -142,7 +167,7 @@ const interceptTheSdk = () => {
     return { Errors: [] };
   });
 
-  const ecr = mockClient(ECRClient);
+  const ecr = intercept(ECRClient);
   ecr.on(DescribeImagesCommand).callsFake(async ({ repositoryName, imageIds }) => {
     const tags = world().images.get(repositoryName);
     if (!tags) {
@@ -166,7 +191,7 @@ const interceptTheSdk = () => {
     };
   });
 
-  const ecs = mockClient(ECSClient);
+  const ecs = intercept(ECSClient);
   ecs.on(DescribeTaskDefinitionCommand).callsFake(async ({ taskDefinition }) => {
     const found = world().findTaskDefinition(taskDefinition);
     if (!found) {
@@ -227,7 +252,7 @@ const interceptTheSdk = () => {
     return { services: found };
   });
 
-  const dynamodb = mockClient(DynamoDBClient);
+  const dynamodb = intercept(DynamoDBClient);
   dynamodb.on(GetItemCommand).callsFake(async ({ TableName, Key }) => {
     const item = world().item(String(TableName), Key);
     return item ? { Item: item } : {};
@@ -276,7 +301,7 @@ const interceptTheSdk = () => {
   });
 
   // Lambda invokes another function of the stack (the reconciler calls notify-completion).
-  const lambda = mockClient(LambdaClient);
+  const lambda = intercept(LambdaClient);
   lambda.on(InvokeCommand).callsFake(async ({ FunctionName, Payload }) => {
     const event = JSON.parse(new TextDecoder().decode(Payload as Uint8Array));
     try {
@@ -291,7 +316,7 @@ const interceptTheSdk = () => {
     }
   });
 
-  const sns = mockClient(SNSClient);
+  const sns = intercept(SNSClient);
   sns.on(PublishCommand).callsFake(async ({ TopicArn, Subject, Message, MessageAttributes }) => {
     const attributes = Object.fromEntries(
       Object.entries(MessageAttributes ?? {}).map(([name, value]) => [
