@@ -95,7 +95,7 @@ export interface MapRunContext {
   stateName: string;
   /** Runs the ItemProcessor on one item, as a child execution named `name`. */
   runChild: (processor: AslDefinition, input: unknown, name: string) => Promise<ChildRun>;
-  /** The most children ever running at once, for whoever watches (the simulator). */
+  /** How many children run (in simulated time) as each one starts, for whoever watches. */
   onConcurrency?: (running: number) => void;
 }
 
@@ -146,41 +146,60 @@ export const runDistributedMap = async (
     .replace(':stateMachine:', ':mapRun:')
     .replace(`:${machineName}`, `:${machineName}/${ctx.stateName}:${runId}`);
 
-  // Each of `concurrency` slots runs children one after another, on the clock of its last child's
-  // end: children that run at once each take their own time, as on AWS.
+  // At most `concurrency` children run at once, in simulated time, each on a clock of its own:
+  // the next item starts on the slot that frees first, when it frees (greedy, as the Map Run
+  // does). An item is placed only once no running child could free a slot earlier; until then the
+  // engine waits for the child that started first. Children placed together run together in real
+  // time too, so a sweep of a thousand takes seconds, and the schedule never depends on real time.
   const started = world.now;
+  const clocks: number[] = Array.from(
+    { length: Math.min(concurrency, Math.max(1, items.length)) },
+    () => started,
+  );
+  const running = new Map<number, { start: number; done: Promise<void> }>();
   const results: ({ input: unknown; run: ChildRun; start: number; stop: number } | undefined)[] = new Array(
     items.length,
   );
-  let next = 0;
   let failed = 0;
   let exceeded = false;
-  let running = 0;
-  let ended = started;
-  const slot = async () => {
-    let clock = started;
-    while (next < items.length && !exceeded) {
-      const index = next++;
-      const value = items[index];
-      const selected = state.ItemSelector
-        ? await evaluate(state.ItemSelector, input, { Map: { Item: { Index: index, Value: value } } })
-        : value;
-      running++;
-      ctx.onConcurrency?.(running);
-      const name = `${runId.slice(0, 8)}-${String(index).padStart(6, '0')}`;
-      const [run, stop] = await onOwnClock(world, clock, () =>
-        ctx.runChild(state.ItemProcessor, selected, name),
+  const place = async (): Promise<number> => {
+    for (;;) {
+      const free = clocks.map((clock, slot) => ({ clock, slot })).filter(({ slot }) => !running.has(slot));
+      const earliest = [...running.values()].reduce<{ start: number; done: Promise<void> } | undefined>(
+        (first, child) => (!first || child.start < first.start ? child : first),
+        undefined,
       );
-      running--;
-      results[index] = { input: selected, run, start: clock, stop };
-      clock = stop;
-      ended = Math.max(ended, stop);
-      if (run.status !== 'SUCCEEDED') failed++;
-      if ((failed * 100) / items.length > tolerated) exceeded = true;
+      const best = free.reduce<{ clock: number; slot: number } | undefined>(
+        (min, slot) => (!min || slot.clock < min.clock ? slot : min),
+        undefined,
+      );
+      if (best && (!earliest || best.clock <= earliest.start)) return best.slot;
+      await earliest?.done;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, items.length)) }, slot));
-  world.now = ended;
+  for (let index = 0; index < items.length; index++) {
+    const slot = await place();
+    if (exceeded) break;
+    const start = clocks[slot] as number;
+    const value = items[index];
+    const selected = state.ItemSelector
+      ? await evaluate(state.ItemSelector, input, { Map: { Item: { Index: index, Value: value } } })
+      : value;
+    const name = `${runId.slice(0, 8)}-${String(index).padStart(6, '0')}`;
+    ctx.onConcurrency?.(running.size + 1);
+    const done = onOwnClock(world, start, () => ctx.runChild(state.ItemProcessor, selected, name)).then(
+      ([run, stop]) => {
+        results[index] = { input: selected, run, start, stop };
+        clocks[slot] = stop;
+        running.delete(slot);
+        if (run.status !== 'SUCCEEDED') failed++;
+        if ((failed * 100) / items.length > tolerated) exceeded = true;
+      },
+    );
+    running.set(slot, { start, done });
+  }
+  await Promise.all([...running.values()].map((child) => child.done));
+  world.now = Math.max(started, ...results.map((r) => r?.stop ?? started));
 
   const entry = (r: NonNullable<(typeof results)[number]>) => ({
     ExecutionArn: r.run.executionArn,

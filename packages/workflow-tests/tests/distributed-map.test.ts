@@ -117,6 +117,30 @@ describe("the local engine's Distributed Map (a stand-in for what aws-local-step
     });
   });
 
+  it('starts each child on the slot that frees first, in simulated time', async () => {
+    // Prepare: one long child among short ones, two at a time
+    const { world, input } = setUp(5, { max_concurrency: 2 });
+    const minutes = [10, 50, 10, 10, 10];
+    const starts: number[] = [];
+    const runChild = async (_: unknown, item: unknown, name: string): Promise<ChildRun> => {
+      const { index } = item as { index: number };
+      starts[index] = (world.now - Date.parse('2026-01-05T09:00:00Z')) / MINUTE;
+      world.now += (minutes[index] ?? 0) * MINUTE;
+      return {
+        status: 'SUCCEEDED',
+        executionArn: `arn:aws:states:eu-west-1:123456789012:execution:x/RunVariants:${name}`,
+        output: {},
+      };
+    };
+
+    // Act
+    await runDistributedMap(mapState(), input, ctx(world, runChild));
+
+    // Assess: the short ones follow each other on one slot while the long one runs on the other
+    expect(starts).toEqual([0, 0, 10, 20, 30]);
+    expect((world.now - Date.parse('2026-01-05T09:00:00Z')) / MINUTE).toBe(50);
+  });
+
   it('writes the results as ResultWriter does: a manifest, and the succeeded and failed children', async () => {
     // Prepare: one failure in ten is within a 10% tolerance
     const { world, input } = setUp(10);
