@@ -15,6 +15,12 @@ export const runIdSchema = pattern(
   'must be 1-64 characters of A-Z a-z 0-9 _ - starting with a letter or digit',
 );
 
+/** A sweep id: a variant's run id is `<sweep_id>-<index>`, which must still be a run id (<= 64). */
+export const sweepIdSchema = pattern(
+  /^[A-Za-z0-9][A-Za-z0-9_-]{0,57}$/,
+  'must be 1-58 characters of A-Z a-z 0-9 _ - starting with a letter or digit',
+);
+
 /**
  * A freqtrade strategy class name (PascalCase identifier). It names the ECR repository
  * (lower-cased) and the ECS task-definition family `strategy-<name>`.
@@ -281,6 +287,8 @@ export const backtestRequestSchema = z.pipe(
     config_overrides: z.optional(configOverridesSchema),
     /** Stale market data: sync it first (nested data-sync execution) instead of failing. */
     auto_sync: z.optional(z.boolean({ error: 'must be true or false' })),
+    /** Set on the variants of a parameter sweep: the sweep notifies once, its variants do not. */
+    sweep_id: z.optional(sweepIdSchema),
     /** Which backtest machine runs the request; the trigger's default when absent. */
     workflow: z.optional(
       z.enum(['backtest', 'backtest-simplified'], { error: 'must be backtest or backtest-simplified' }),

@@ -4,16 +4,17 @@
  * variants as a `grid` (setting -> values: every combination) or an explicit `variants` list.
  */
 import * as z from 'zod/mini';
-import { type BacktestRequest, backtestRequestSchema, configOverridesSchema } from './contracts';
+import {
+  type BacktestRequest,
+  backtestRequestSchema,
+  configOverridesSchema,
+  sweepIdSchema,
+} from './contracts';
+
+export { sweepIdSchema };
+
 import { ValidationError } from './errors';
 import { check, describeIssues } from './validation';
-
-/** A sweep id: a variant's run id is `<sweep_id>-<index>`, which must still be a run id (<= 64). */
-export const sweepIdSchema = z.string().check(
-  z.regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,57}$/, {
-    error: 'must be 1-58 characters of A-Z a-z 0-9 _ - starting with a letter or digit',
-  }),
-);
 
 /** What a leaderboard may rank by, and which way is better. */
 export const RANK_METRICS = {

@@ -9,6 +9,7 @@ import {
   runIdSchema,
   strategyNameSchema,
   strategyVersionSchema,
+  sweepIdSchema,
   toWorkflowError,
   workflowErrorSchema,
   workflowSchema,
@@ -49,6 +50,8 @@ export const notifyCompletionInput = z
     /** A data sync's id (its execution name) and, for a nested sync, the backtest that asked for it. */
     sync_id: z.optional(executionNameSchema),
     requested_by: z.optional(z.nullable(z.object({ workflow: workflowSchema, run_id: runIdSchema }))),
+    /** A backtest that is a variant of a parameter sweep: the sweep notifies once, for all of them. */
+    sweep_id: z.optional(z.nullable(sweepIdSchema)),
   })
   .check(
     z.refine((input) => input.status === 'COMPLETED' || input.error !== undefined, {
@@ -85,8 +88,18 @@ const topicArnFor = (invokedFunctionArn: string, topicName: string): string => {
 export const { handler } = createWorkflowHandler({
   service: 'notify-completion',
   input: notifyCompletionInput,
-  handle: async (notification: Notification, tools): Promise<{ message_id: string }> => {
+  handle: async (
+    notification: Notification,
+    tools,
+  ): Promise<{ message_id: string } | { suppressed: string }> => {
     const env = readEnvironment(environment);
+    if (notification.sweep_id) {
+      tools.logger.info('Notification left to the sweep', {
+        run_id: notification.run_id,
+        sweep_id: notification.sweep_id,
+      });
+      return { suppressed: `a variant of sweep ${notification.sweep_id}: the sweep notifies once` };
+    }
     const attribute = (value: string) => ({ DataType: 'String', StringValue: value });
     const response = await sns
       .send(

@@ -11,6 +11,7 @@ export interface Notification {
   error?: WorkflowError | undefined;
   sync_id?: string | undefined;
   requested_by?: { workflow: string; run_id: string } | null | undefined;
+  sweep_id?: string | null | undefined;
 }
 
 /** SNS subjects: at most 100 printable ASCII characters, no line breaks. */

@@ -15,9 +15,14 @@ import * as z from 'zod/mini';
 export const validateBacktestRequestInput = z.strictObject({ request: z.unknown() });
 
 /** The request every later state reads: dates at the top level, every optional field defaulted. */
-export type NormalisedBacktestRequest = Omit<BacktestRequest, 'config_overrides' | 'auto_sync'> & {
+export type NormalisedBacktestRequest = Omit<
+  BacktestRequest,
+  'config_overrides' | 'auto_sync' | 'sweep_id'
+> & {
   config_overrides: Record<string, unknown>;
   auto_sync: boolean;
+  /** The sweep this run is a variant of, or null: the notifications read it. */
+  sweep_id: string | null;
 };
 
 /**
@@ -35,6 +40,7 @@ export const { handler } = createWorkflowHandler({
       ...request,
       config_overrides: request.config_overrides ?? {},
       auto_sync: request.auto_sync ?? false,
+      sweep_id: request.sweep_id ?? null,
     };
     tools.metrics.addMetric('BacktestRequestsAccepted', MetricUnit.Count, 1);
     tools.logger.info('Backtest request accepted', {

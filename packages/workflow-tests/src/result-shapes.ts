@@ -27,6 +27,7 @@ export const RESULT_EXAMPLES: Record<string, unknown> = {
     end_date: '2024-02-01',
     config_overrides: {},
     auto_sync: false,
+    sweep_id: null,
   } satisfies NormalisedBacktestRequest,
   '${ValidateStrategyArn}': {
     valid: true,

@@ -211,3 +211,23 @@ describe("the local engine's Distributed Map (a stand-in for what aws-local-step
     await expect(act).rejects.toMatchObject({ name: 'States.ItemReaderFailed' });
   });
 });
+
+describe('a backtest that is a variant of a sweep', () => {
+  it('runs and records as any run, and leaves notifying to the sweep', async () => {
+    // Prepare
+    const { runWorkflow, caseDefinition, caseInput } = await import('@tradai/local-aws');
+    const input = {
+      ...(caseInput('backtest', caseDefinition('backtest', 'HappyPath')) as object),
+      sweep_id: 'grid-24',
+    };
+
+    // Act
+    const run = await runWorkflow({ machine: 'backtest', caseName: 'HappyPath', input });
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.record).toMatchObject({ status: 'COMPLETED' });
+    expect(run.states).toContain('NotifyCompletion');
+    expect(run.world.published).toEqual([]);
+  });
+});

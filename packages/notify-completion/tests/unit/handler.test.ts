@@ -66,6 +66,23 @@ describe('notify-completion', () => {
     expect(body).toContain('Trades:        179');
   });
 
+  it('publishes nothing for a variant of a parameter sweep, which notifies once for all of them', async () => {
+    // Act
+    const answer = await invoke({ ...failed, sweep_id: 'grid-24' });
+
+    // Assess
+    expect(answer).toEqual({ suppressed: 'a variant of sweep grid-24: the sweep notifies once' });
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it('publishes as before when the run belongs to no sweep (sweep_id null)', async () => {
+    // Act
+    await invoke({ ...completed, sweep_id: null });
+
+    // Assess
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+  });
+
   it('publishes a failure with the error name and its cause', async () => {
     // Act
     await invoke(failed);

@@ -9,7 +9,7 @@ const invoke = (request: unknown) =>
 const specTestInput = SPEC_TEST_INPUT;
 
 describe('validate-backtest-request', () => {
-  it("normalises the spec's test input: dates to the top level, auto_sync off", async () => {
+  it("normalises the spec's test input: dates to the top level, auto_sync off, in no sweep", async () => {
     // Act
     const request = await invoke(specTestInput);
 
@@ -19,6 +19,20 @@ describe('validate-backtest-request', () => {
       start_date: '2024-01-01',
       end_date: '2024-06-01',
       auto_sync: false,
+      sweep_id: null,
+    });
+  });
+
+  it("keeps the sweep a variant belongs to, and refuses a sweep id that cannot name its variants' runs", async () => {
+    // Act
+    const variant = await invoke({ ...specTestInput, sweep_id: 'grid-24' });
+    const act = invoke({ ...specTestInput, sweep_id: 'g'.repeat(59) });
+
+    // Assess
+    expect(variant).toMatchObject({ sweep_id: 'grid-24' });
+    await expect(act).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringContaining('sweep_id'),
     });
   });
 
