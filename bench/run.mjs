@@ -219,6 +219,31 @@ console.log(
     `${startMedian <= START_BUDGET_MS ? 'ok' : 'MISSED'} (${(startMedian / START_BUDGET_MS).toFixed(2)} x budget)`,
 );
 
+// Sweep1000: a 1,000-variant parameter sweep at concurrency 50 on the local Distributed Map.
+const SWEEP_BUDGET_MS = 20_000;
+const sweepStart = performance.now();
+const sweep = spawnSync(
+  process.execPath,
+  [
+    path.join(root, 'packages/simulator/bin/tradai-sim.mjs'),
+    'backtest-sweep',
+    '--case',
+    'Sweep1000',
+    '--json',
+  ],
+  { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+);
+const sweepWall = performance.now() - sweepStart;
+if (sweep.status !== 0)
+  throw new Error(`Sweep1000 failed:\n${sweep.stdout.slice(0, 2000)}\n${sweep.stderr.slice(0, 2000)}`);
+const sweepRun = JSON.parse(sweep.stdout);
+console.log(
+  `\nSweep1000 (backtest-sweep, 1,000 variants, concurrency 50): ${ms(sweepWall)} ms wall ` +
+    `(the run itself ${sweepRun.real_ms} ms), ${(sweepRun.simulated_ms / 3_600_000).toFixed(1)} h simulated, ` +
+    `$${sweepRun.bill.per_execution_usd.toFixed(2)}; budget <= ${SWEEP_BUDGET_MS} ms: ` +
+    `${sweepWall <= SWEEP_BUDGET_MS ? 'ok' : 'MISSED'} (${(sweepWall / SWEEP_BUDGET_MS).toFixed(2)} x budget)`,
+);
+
 if (rows.some((row) => !row.sdk)) {
   console.log(
     'A function with no AWS SDK client loads the same zod, Powertools and middy code in both builds: its ratio\n' +

@@ -595,12 +595,8 @@ describe('the workflow API', () => {
   });
 });
 
-const MACHINE_IDS = [
-  'BacktestStateMachine',
-  'BacktestSimplifiedStateMachine',
-  'DataSyncStateMachine',
-  'DeployStateMachine',
-] as const;
+/** Every machine of the stack, by logical id: the status-change rules must name each. */
+const MACHINE_IDS = MACHINES.map((machine) => machine.id);
 
 describe('operations: the SQS trigger, execution metrics, alarms', () => {
   it('feeds the trigger from an encrypted queue whose visibility timeout is 6x the trigger timeout, redriven to a DLQ kept 14 days', () => {

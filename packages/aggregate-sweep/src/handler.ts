@@ -118,8 +118,13 @@ export const { handler } = createWorkflowHandler({
       children(manifest.ResultFiles.FAILED),
     ]);
 
+    // A child's input is the Map's ItemSelector output, `{ request: <the variant> }`.
+    const variantOf = (child: z.output<typeof childSchema>) => {
+      const input = parseJson(child.Input);
+      return (input.request as Record<string, unknown> | undefined) ?? input;
+    };
     const finished: Finished[] = succeeded.map((child) => {
-      const request = parseJson(child.Input);
+      const request = variantOf(child);
       const output = parseJson(child.Output);
       return {
         run_id: String(output.run_id ?? request.run_id ?? child.Name ?? ''),
@@ -128,7 +133,7 @@ export const { handler } = createWorkflowHandler({
       };
     });
     const failures: Failure[] = failed.map((child) => ({
-      run_id: String(parseJson(child.Input).run_id ?? child.Name ?? ''),
+      run_id: String(variantOf(child).run_id ?? child.Name ?? ''),
       error: child.Error ?? 'States.TaskFailed',
       reason: reasonOf(child),
     }));

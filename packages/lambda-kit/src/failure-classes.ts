@@ -20,6 +20,10 @@ export const BUSINESS_FAILURES: readonly string[] = [
   'DataQualityError',
   // The nested data sync failed: its own execution is classified (and pages) on its own.
   'DataSyncFailedError',
+  // A sweep's variants are backtest executions, each classified (and paging) on its own; too many
+  // of them failing, or a sweep started twice, is the sweep's outcome, not a broken stack.
+  'SweepToleranceExceededError',
+  'DuplicateSweepError',
 ];
 
 /** The terminal statuses of a Step Functions execution that are not a success. */

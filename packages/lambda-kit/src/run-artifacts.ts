@@ -34,7 +34,13 @@ export const runArtifacts = (runsPrefix: S3Prefix, runId: string): RunArtifacts 
 };
 
 /** The workflows this repo deploys; also the `workflow` attribute of notifications. */
-export const WORKFLOWS = ['backtest', 'backtest-simplified', 'data-sync', 'deploy'] as const;
+export const WORKFLOWS = [
+  'backtest',
+  'backtest-simplified',
+  'data-sync',
+  'deploy',
+  'backtest-sweep',
+] as const;
 export type Workflow = (typeof WORKFLOWS)[number];
 export const workflowSchema = z.enum(WORKFLOWS, {
   error: (issue) => (issue.input === undefined ? 'is required' : `must be one of ${WORKFLOWS.join(', ')}`),

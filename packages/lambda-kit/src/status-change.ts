@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { Workflow } from './run-artifacts';
+import { WORKFLOWS, type Workflow } from './run-artifacts';
 
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
@@ -43,7 +43,7 @@ export const workflowOfMachine = (stateMachineArn: string, prefix: string): Work
   const name = stateMachineArn.split(':').at(-1) ?? '';
   if (!name.startsWith(prefix)) return undefined;
   const workflow = name.slice(prefix.length);
-  return (['backtest', 'backtest-simplified', 'data-sync', 'deploy'] as const).find((w) => w === workflow);
+  return WORKFLOWS.find((w) => w === workflow);
 };
 
 /** The name a Fail state cannot set and no Catch can match: the execution crashed outside the ASL. */

@@ -36,6 +36,28 @@ export interface Bill {
   byService: Record<BillLine['service'], number>;
 }
 
+/**
+ * Lines that differ only by the execution they belong to, one line each: a sweep's 24 backtests
+ * are "tradai-local-backtest: 24 executions", its 24 tasks "24 x <task>".
+ */
+const groupAlike = (lines: BillLine[]): BillLine[] => {
+  const groups = new Map<string, BillLine[]>();
+  for (const line of lines) {
+    const key = `${line.service}|${line.service === 'Step Functions' ? line.item.replace(/ \(.*\)$/, '') : line.item}`;
+    groups.set(key, [...(groups.get(key) ?? []), line]);
+  }
+  return [...groups.values()].map((group) => {
+    const [first] = group as [BillLine, ...BillLine[]];
+    if (group.length === 1) return first;
+    const quantity = group.reduce((sum, line) => sum + line.quantity, 0);
+    const item =
+      first.service === 'Step Functions'
+        ? `${first.item.replace(/ \(.*\)$/, '')}: ${group.length} executions, ${quantity} transitions`
+        : `${group.length} x ${first.item}`;
+    return { ...first, item, quantity, usd: group.reduce((sum, line) => sum + line.usd, 0) };
+  });
+};
+
 /** The bill of everything `world` recorded: one run, its nested executions and its functions. */
 export const billOf = (world: World): Bill => {
   const lines: BillLine[] = [];
@@ -86,7 +108,8 @@ export const billOf = (world: World): Bill => {
     });
   }
 
+  const grouped = groupAlike(lines);
   const byService = { 'Step Functions': 0, Lambda: 0, Fargate: 0 };
-  for (const line of lines) byService[line.service] += line.usd;
-  return { lines, total: lines.reduce((sum, line) => sum + line.usd, 0), byService };
+  for (const line of grouped) byService[line.service] += line.usd;
+  return { lines: grouped, total: grouped.reduce((sum, line) => sum + line.usd, 0), byService };
 };

@@ -199,7 +199,8 @@ export const runDistributedMap = async (
     running.set(slot, { start, done });
   }
   await Promise.all([...running.values()].map((child) => child.done));
-  world.now = Math.max(started, ...results.map((r) => r?.stop ?? started));
+  // Items never started leave holes: the Map Run ends when its last started child does.
+  world.now = results.reduce((end, r) => Math.max(end, r?.stop ?? end), started);
 
   const entry = (r: NonNullable<(typeof results)[number]>) => ({
     ExecutionArn: r.run.executionArn,

@@ -16,6 +16,8 @@ export interface ResultRequest {
   /** ISO dates or instants: the half-open range [start, end). */
   start: string;
   end: string;
+  /** What else tells this run from another (a sweep variant's settings), for the seed. */
+  variant?: string;
 }
 
 /** FNV-1a, 32 bits: the request's seed. */
@@ -103,6 +105,7 @@ export const resultSeed = (request: ResultRequest): number =>
       request.timeframe,
       request.start,
       request.end,
+      request.variant ?? '',
     ].join('|'),
   );
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createLimiter } from '@tradai/lambda-kit';
 import type { FunctionDeclaration } from '@tradai/stack';
 import { FUNCTIONS } from '@tradai/stack';
 import type { Context } from 'aws-lambda';
@@ -45,19 +46,35 @@ const handlerOf = async (fn: FunctionDeclaration): Promise<Handler> => {
  * round figure for the calls it makes on AWS (docs/decisions/0036).
  */
 const AWS_CALL_ALLOWANCE_MS = 50;
-const billed = async <T>(fn: FunctionDeclaration, invoke: () => Promise<T>): Promise<T> => {
-  const started = performance.now();
-  try {
-    return await invoke();
-  } finally {
-    currentWorld().usage.push({
-      kind: 'lambda:invoke',
-      function: fn.package,
-      memoryMb: LOCAL_STACK.memoryMbOf(fn),
-      billedMs: Math.ceil(performance.now() - started) + AWS_CALL_ALLOWANCE_MS,
-    });
+/**
+ * One invocation at a time per function, as in one Lambda execution environment: a handler's
+ * module-level state (its Powertools metrics buffer, its SDK clients) is never shared by two
+ * invocations at once. (AWS runs concurrent invocations in separate environments.)
+ */
+const environments = new Map<string, ReturnType<typeof createLimiter>>();
+const inItsEnvironment = <T>(fn: FunctionDeclaration, invoke: () => Promise<T>): Promise<T> => {
+  let environment = environments.get(fn.key);
+  if (!environment) {
+    environment = createLimiter(1);
+    environments.set(fn.key, environment);
   }
+  return environment(invoke);
 };
+
+const billed = <T>(fn: FunctionDeclaration, invoke: () => Promise<T>): Promise<T> =>
+  inItsEnvironment(fn, async () => {
+    const started = performance.now();
+    try {
+      return await invoke();
+    } finally {
+      currentWorld().usage.push({
+        kind: 'lambda:invoke',
+        function: fn.package,
+        memoryMb: LOCAL_STACK.memoryMbOf(fn),
+        billedMs: Math.ceil(performance.now() - started) + AWS_CALL_ALLOWANCE_MS,
+      });
+    }
+  });
 
 /**
  * What runs in a local Lambda: every function's environment as the stack deploys it to the local

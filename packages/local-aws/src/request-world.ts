@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { datasetManifestKey, s3Prefix, TIMEFRAME_SECONDS, type Timeframe } from '@tradai/lambda-kit';
-import { type ResultRequest, resultSeed, simulatedFreqtradeResult } from './freqtrade';
 import { LOCAL_BUCKETS } from './handlers';
 import type { MachineName } from './machines';
 import { manifestFor, SEEDED, strategyConfigTemplate } from './seed';
@@ -74,7 +73,7 @@ export const provisionForRequest = (world: World, machine: MachineName, input: u
   const symbols = Array.isArray(request.symbols) ? request.symbols.filter((s) => typeof s === 'string') : [];
   const range = rangeOf(request);
   const knownTimeframe = timeframe !== undefined && timeframe in TIMEFRAME_SECONDS;
-  if ((machine === 'backtest' || machine === 'backtest-simplified') && knownTimeframe && range) {
+  if (['backtest', 'backtest-simplified', 'backtest-sweep'].includes(machine) && knownTimeframe && range) {
     // Fresh data: covering the range, written just now (the data-sync workflow writes it otherwise).
     const coverage = {
       start: new Date(Date.parse(range.start)).toISOString(),
@@ -100,20 +99,11 @@ export const provisionForRequest = (world: World, machine: MachineName, input: u
         detail: `${missing.join(', ')} ${timeframe} on ${SEEDED.exchange}`,
       });
     }
-    if (strategy && version && symbols.length > 0 && !world.freqtradeResults.has(strategy)) {
-      const resultRequest: ResultRequest = {
-        strategy,
-        version,
-        symbols,
-        timeframe: timeframe as Timeframe,
-        start: range.start,
-        end: range.end,
-      };
-      const result = simulatedFreqtradeResult(resultRequest);
-      world.freqtradeResults.set(strategy, new TextEncoder().encode(JSON.stringify(result)));
+    if (strategy && !world.simulatedStrategies.has(strategy)) {
+      world.simulatedStrategies.add(strategy);
       provided.push({
         kind: 'freqtrade-result',
-        detail: `simulated for ${strategy}, seed ${resultSeed(resultRequest).toString(16)} (not a real backtest)`,
+        detail: `simulated for ${strategy}, drawn from each run's config (not a real backtest)`,
       });
     }
   }

@@ -414,10 +414,10 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
 
   const input = withinEngineDepth(options.input ?? caseInput(machine, definition as CaseDefinition));
   const provisioned = definition ? [] : provisionForRequest(world, machine, input);
-  const runId =
-    typeof input === 'object' && input !== null && typeof (input as { run_id?: unknown }).run_id === 'string'
-      ? (input as { run_id: string }).run_id
-      : undefined;
+  // A run's record is keyed by its run id; a sweep's, by its sweep id.
+  const ids =
+    typeof input === 'object' && input !== null ? (input as { run_id?: unknown; sweep_id?: unknown }) : {};
+  const runId = [ids.run_id, ids.sweep_id].find((id): id is string => typeof id === 'string');
   // Execution names are run ids or request ids (the triggers' rule); without a valid one, the case name.
   const requestId =
     typeof input === 'object' && input !== null ? (input as { request_id?: unknown }).request_id : undefined;

@@ -22,6 +22,11 @@ export interface MockConfigFile {
 /** What a case expects and sets up (`<machine>.cases.json`): the part MockConfigFile has no place for. */
 export interface CaseDefinition {
   description: string;
+  /**
+   * A case too large to replay in every suite (Sweep1000): the scenarios test runs it once and
+   * `npm run bench` times it; the suites that replay every case for another purpose leave it out.
+   */
+  heavy?: boolean;
   /** Merged over the sample input (events/<machine>.json); a null value removes the field. */
   input?: Record<string, unknown>;
   /** Replaces the sample input entirely (e.g. a non-object). */

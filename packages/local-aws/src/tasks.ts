@@ -2,6 +2,7 @@ import type { Timeframe } from '@tradai/lambda-kit';
 import { StatesTimeoutError } from 'aws-local-stepfunctions';
 import type { ExpressionInput } from './dynamodb-expressions';
 import { describeExecution, describeStoppedTask } from './ecs-shapes';
+import { simulatedFreqtradeResult } from './freqtrade';
 import { invokeLocalFunction, isLocalFunction, LOCAL_BUCKETS } from './handlers';
 import { type AslState, type MachineName, machineOfArn } from './machines';
 import { FREQTRADE_RESULT_FIXTURE, readFixture, writeManifests } from './seed';
@@ -25,6 +26,10 @@ export interface ContainerBehaviour {
   writes_result?: boolean;
   /** false: the v9.2 container exits 0 without recording RUNNING and COMPLETED. */
   records_status?: boolean;
+  /** Runs (by run id) whose container exits 1: a sweep's failing variants. */
+  failing_runs?: string[];
+  /** true: the result is simulated from each run's config (a sweep's variants differ), not the fixture. */
+  simulated_results?: boolean;
 }
 
 /** How the simulated data-collection task behaves (cases file, `world.data_collection`). */
@@ -78,8 +83,10 @@ export const namedError = (name: string, cause: string): Error =>
     ? Object.assign(new StatesTimeoutError(), { message: cause })
     : Object.assign(new Error(cause), { name });
 
-const DEFAULT_CONTAINER: Required<Omit<ContainerBehaviour, 'spot_unavailable'>> &
-  Pick<ContainerBehaviour, 'spot_unavailable'> = {
+const DEFAULT_CONTAINER: Required<
+  Omit<ContainerBehaviour, 'spot_unavailable' | 'failing_runs' | 'simulated_results'>
+> &
+  Pick<ContainerBehaviour, 'spot_unavailable' | 'failing_runs' | 'simulated_results'> = {
   duration_minutes: 42,
   exit_code: 0,
   interrupted_on_spot: false,
@@ -123,17 +130,50 @@ const launch = (params: Params, world: World, capacity: string) => {
   return { definition, vars: env(params), taskArn };
 };
 
-/** freqtrade's result for the strategy of the run's config: the world's own, or the real fixture. */
-const resultOf = (world: World, config: { bucket: string; key: string }): Uint8Array => {
-  const object = world.getObject(config.bucket, config.key);
-  let strategy: unknown;
+/** The freqtrade settings a run may override: what tells one sweep variant's result from another. */
+const VARIANT_SETTINGS = [
+  'stake_amount',
+  'max_open_trades',
+  'minimal_roi',
+  'stoploss',
+  'trailing_stop',
+  'trailing_stop_positive',
+  'trailing_stop_positive_offset',
+  'trailing_only_offset_is_reached',
+  'use_exit_signal',
+  'exit_profit_only',
+  'fee',
+  'strategy_parameters',
+];
+
+/**
+ * freqtrade's result for the run's config: the real fixture, or, for a strategy the world
+ * simulates (or when the case asks), a result drawn from the config (freqtrade.ts): its strategy,
+ * pairs, timeframe and timerange, and the settings a sweep varies.
+ */
+const resultOf = (world: World, config: { bucket: string; key: string }, simulate: boolean): Uint8Array => {
+  let parsed: Record<string, unknown> = {};
   try {
-    strategy = (JSON.parse(new TextDecoder().decode(object?.body)) as { strategy?: unknown }).strategy;
+    parsed = JSON.parse(new TextDecoder().decode(world.getObject(config.bucket, config.key)?.body)) ?? {};
   } catch {
-    strategy = undefined;
+    parsed = {};
   }
-  const own = typeof strategy === 'string' ? world.freqtradeResults.get(strategy) : undefined;
-  return own ?? readFixture(FREQTRADE_RESULT_FIXTURE);
+  const strategy = typeof parsed.strategy === 'string' ? parsed.strategy : undefined;
+  if (!strategy || !(simulate || world.simulatedStrategies.has(strategy)))
+    return readFixture(FREQTRADE_RESULT_FIXTURE);
+  const [start = '', end = ''] = String(parsed.timerange ?? '').split('-');
+  const day = (yyyymmdd: string) => `${yyyymmdd.slice(0, 4)}-${yyyymmdd.slice(4, 6)}-${yyyymmdd.slice(6, 8)}`;
+  const pairs = (parsed.exchange as { pair_whitelist?: string[] } | undefined)?.pair_whitelist ?? [];
+  const result = simulatedFreqtradeResult({
+    strategy,
+    version: 'config',
+    symbols: pairs,
+    timeframe: String(parsed.timeframe) as Timeframe,
+    start: day(start),
+    end: day(end),
+    variant: JSON.stringify(VARIANT_SETTINGS.map((setting) => parsed[setting] ?? null)),
+  });
+  return new TextEncoder().encode(JSON.stringify(result));
 };
 
 /**
@@ -221,13 +261,14 @@ const runStrategyContainer = (state: AslState, params: Params, ctx: TaskContext)
   const runRoot = results.key.replace(/results\/$/, '');
   world.putObject(results.bucket, `${runRoot}tmp/freqtrade.log`, 'freqtrade backtesting ... done\n');
   world.putObject(results.bucket, `${runRoot}tmp/user_data/data/cache.feather`, new Uint8Array(2048));
-  if (behaviour.exit_code !== 0) {
+  const exitCode = behaviour.failing_runs?.includes(vars.TRADAI_RUN_ID ?? '') ? 1 : behaviour.exit_code;
+  if (exitCode !== 0) {
     throw namedError(
       'States.TaskFailed',
       JSON.stringify(
         task(
           'EssentialContainerExited',
-          behaviour.exit_code,
+          exitCode,
           behaviour.duration_minutes,
           'Essential container in task exited',
         ),
@@ -236,7 +277,11 @@ const runStrategyContainer = (state: AslState, params: Params, ctx: TaskContext)
   }
   if (behaviour.writes_result) {
     const name = `backtest-result-${new Date(world.now).toISOString().slice(0, 19).replaceAll(':', '-')}.json`;
-    world.putObject(results.bucket, `${results.key}${name}`, resultOf(world, config));
+    world.putObject(
+      results.bucket,
+      `${results.key}${name}`,
+      resultOf(world, config, behaviour.simulated_results === true),
+    );
     world.putObject(
       results.bucket,
       `${results.key}.last_result.json`,

@@ -133,10 +133,10 @@ export class World {
   /** Lambda invocations and executions, for the bill (bill.ts). */
   readonly usage: Usage[] = [];
   /**
-   * What the strategy container writes as freqtrade's result, per strategy; a strategy not listed
-   * gets the real fixture (fixtures/freqtrade/backtest-result.json).
+   * Strategies whose freqtrade result is simulated, drawn from each run's config (freqtrade.ts);
+   * any other gets the real fixture (fixtures/freqtrade/backtest-result.json).
    */
-  readonly freqtradeResults = new Map<string, Uint8Array>();
+  readonly simulatedStrategies = new Set<string>();
   #now: number;
 
   /**

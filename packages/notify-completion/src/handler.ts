@@ -94,6 +94,7 @@ export const { handler } = createWorkflowHandler({
   ): Promise<{ message_id: string } | { suppressed: string }> => {
     const env = readEnvironment(environment);
     if (notification.sweep_id) {
+      tools.metrics.addMetric('NotificationsLeftToTheSweep', MetricUnit.Count, 1);
       tools.logger.info('Notification left to the sweep', {
         run_id: notification.run_id,
         sweep_id: notification.sweep_id,

@@ -25,6 +25,7 @@ const DEFAULT_CASE: Record<MachineName, string> = {
   'backtest-simplified': 'HappyPath',
   'data-sync': 'HappyPath',
   deploy: 'DryRunHappyPath',
+  'backtest-sweep': 'HappyPath',
 };
 
 const USAGE = `Usage: tradai-sim <workflow> [--case <name>] [--input <file.json>] [--world <file.json>]

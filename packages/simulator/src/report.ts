@@ -346,10 +346,15 @@ document.querySelectorAll('[data-state]').forEach((node) => {
 
 /** The HTML page of a run. */
 export const renderReport = async ({ run, bill, perMonth, title }: ReportInput): Promise<string> => {
+  // A sweep starts hundreds of executions: the first few are drawn, the rest counted.
+  const SHOWN_NESTED = 3;
   const graphs = [
     { machine: run.machine, name: run.end.name, status: run.status, events: run.events },
-    ...run.nested.map((n) => ({ machine: n.machine, name: n.name, status: n.status, events: n.events })),
+    ...run.nested
+      .slice(0, SHOWN_NESTED)
+      .map((n) => ({ machine: n.machine, name: n.name, status: n.status, events: n.events })),
   ];
+  const unshown = run.nested.slice(SHOWN_NESTED);
   const sections: string[] = [];
   for (const g of graphs) {
     sections.push(`<section class="execution" data-machine="${g.machine}">
@@ -359,6 +364,24 @@ ${await graphSvg(g.machine, g.events)}
 <h2>Timeline (simulated time)</h2>
 ${timelineOf(g.events, g.machine)}
 </section>`);
+  }
+  if (unshown.length > 0) {
+    const statuses = unshown.reduce<Record<string, number>>((count, n) => {
+      count[n.status] = (count[n.status] ?? 0) + 1;
+      return count;
+    }, {});
+    sections.push(
+      `<section><h2>${unshown.length} more nested executions</h2><p class="muted">${escapeHtml(
+        Object.entries(statuses)
+          .map(([status, count]) => `${count} ${status}`)
+          .join(', '),
+      )}: ${escapeHtml(
+        unshown
+          .map((n) => n.name)
+          .join(', ')
+          .slice(0, 2000),
+      )}</p></section>`,
+    );
   }
   const changes = run.world.changes;
   const list = (items: string[]) =>

@@ -100,23 +100,24 @@ const RECORDS_AND_PARKS_RUNS: Statement[] = [
   allow('PublishUnknownErrorsToTheDLQ', 'sqs:SendMessage', arnOf('WorkflowDeadLetterQueue')),
 ];
 
+/** A machine that runs the data-sync workflow as a nested execution when its data is stale. */
+const NESTS_THE_DATA_SYNC: Statement[] = [
+  allow('RunTheDataSyncWorkflowNested', 'states:StartExecution', { Ref: 'DataSyncStateMachine' }),
+  allow('FollowTheNestedDataSync', ['states:DescribeExecution', 'states:StopExecution'], {
+    'Fn::Sub':
+      'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${self:custom.dataSyncStateMachineName}:*',
+  }),
+];
+
+const SWEEP_MACHINE = 'tradai-${sls:stage}-backtest-sweep';
+
 export const MACHINES = [
   {
     key: 'backtest',
     id: 'BacktestStateMachine',
     name: 'tradai-${sls:stage}-backtest',
     file: 'backtest' as const,
-    statements: [
-      ...RUNS_BACKTEST_TASKS,
-      ...RECORDS_AND_PARKS_RUNS,
-      allow('RunTheDataSyncWorkflowNested', 'states:StartExecution', {
-        Ref: 'DataSyncStateMachine',
-      }),
-      allow('FollowTheNestedDataSync', ['states:DescribeExecution', 'states:StopExecution'], {
-        'Fn::Sub':
-          'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${self:custom.dataSyncStateMachineName}:*',
-      }),
-    ],
+    statements: [...RUNS_BACKTEST_TASKS, ...RECORDS_AND_PARKS_RUNS, ...NESTS_THE_DATA_SYNC],
   },
   {
     key: 'backtestSimplified',
@@ -207,6 +208,35 @@ export const MACHINES = [
         arnOf('DeployLeasesTable'),
       ),
       allow('PublishUnknownErrorsToTheDLQ', 'sqs:SendMessage', arnOf('WorkflowDeadLetterQueue')),
+    ],
+  },
+  {
+    key: 'backtestSweep',
+    id: 'BacktestSweepStateMachine',
+    name: SWEEP_MACHINE,
+    file: 'backtest-sweep' as const,
+    statements: [
+      ...RECORDS_AND_PARKS_RUNS,
+      ...NESTS_THE_DATA_SYNC,
+      s3Objects('ReadTheSweepItems', 's3:GetObject', 'runsBucket', 'sweeps/*/items.json'),
+      s3Objects(
+        'WriteTheMapRunResults',
+        ['s3:PutObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+        'runsBucket',
+        'sweeps/*/results/*',
+      ),
+      // A Distributed Map runs its ItemProcessor as child executions of this very machine.
+      allow('StartItsMapRunChildren', 'states:StartExecution', {
+        'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${SWEEP_MACHINE}`,
+      }),
+      allow('FollowItsMapRunChildren', ['states:DescribeExecution', 'states:StopExecution'], {
+        'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${SWEEP_MACHINE}/*`,
+      }),
+      allow('RunEachVariantAsABacktest', 'states:StartExecution', { Ref: 'BacktestStateMachine' }),
+      allow('FollowTheVariants', ['states:DescribeExecution', 'states:StopExecution'], {
+        'Fn::Sub':
+          'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:tradai-${sls:stage}-backtest:*',
+      }),
     ],
   },
 ] satisfies readonly MachineDeclaration[];
@@ -366,6 +396,30 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
           },
         },
       },
+    ],
+  },
+  {
+    key: 'validateSweep',
+    package: 'validate-sweep',
+    description: 'Validates a parameter sweep and writes its backtest variants for the Distributed Map',
+    environment: {
+      RUNS_BUCKET: '${self:custom.runsBucket}',
+      MAX_SWEEP_VARIANTS: '${self:custom.maxSweepVariants}',
+      MAX_SWEEP_CONCURRENCY: '${self:custom.maxSweepConcurrency}',
+    },
+    statements: [s3Objects('WriteSweepItems', 's3:PutObject', 'runsBucket', 'sweeps/*/items.json')],
+  },
+  {
+    key: 'aggregateSweep',
+    package: 'aggregate-sweep',
+    description: "Ranks a sweep's variants into its leaderboard (JSON and CSV)",
+    timeout: 120,
+    memorySize: 1024,
+    environment: {},
+    statements: [
+      s3Listing('ListTheMapRunResults', 'runsBucket', 'sweeps/*/results/*'),
+      s3Objects('ReadTheMapRunResults', 's3:GetObject', 'runsBucket', 'sweeps/*/results/*'),
+      s3Objects('WriteTheLeaderboards', 's3:PutObject', 'runsBucket', 'sweeps/*/leaderboard.*'),
     ],
   },
   {
@@ -634,6 +688,7 @@ export const SUBSTITUTIONS: Record<string, unknown> = {
   PrivateSubnet1: '${self:custom.privateSubnet1}',
   PrivateSubnet2: '${self:custom.privateSubnet2}',
   BacktestSecurityGroup: '${self:custom.backtestSecurityGroup}',
+  BacktestStateMachineArn: { Ref: 'BacktestStateMachine' },
   DataSyncStateMachineArn: {
     Ref: 'DataSyncStateMachine',
   },

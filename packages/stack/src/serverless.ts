@@ -59,11 +59,16 @@ export const functionsOf = (machine: MachineDeclaration): FunctionDeclaration[] 
     return fn ? [fn] : [];
   });
 
-/** Every Task state of a definition, Parallel branches included. */
+/** Every Task state of a definition, Parallel branches and Map item processors included. */
 const tasksOf = (definition: { States?: Record<string, unknown> }): Record<string, unknown>[] =>
   Object.values(definition.States ?? {}).flatMap((value) => {
-    const state = value as { Type?: string; Branches?: { States?: Record<string, unknown> }[] };
+    const state = value as {
+      Type?: string;
+      Branches?: { States?: Record<string, unknown> }[];
+      ItemProcessor?: { States?: Record<string, unknown> };
+    };
     if (state.Type === 'Parallel') return (state.Branches ?? []).flatMap(tasksOf);
+    if (state.Type === 'Map') return state.ItemProcessor ? tasksOf(state.ItemProcessor) : [];
     return state.Type === 'Task' ? [state as Record<string, unknown>] : [];
   });
 

@@ -15,7 +15,11 @@ import * as z from 'zod/mini';
 const s3 = new S3Client(awsClientConfig);
 
 /** The execution input, wrapped by the machine so that any input reaches the schema. */
-export const validateSweepInput = z.strictObject({ request: z.unknown() });
+export const validateSweepInput = z.strictObject({
+  request: z.unknown(),
+  /** The execution's name, for the logs. */
+  execution_name: z.optional(z.string()),
+});
 
 const whole = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
 export const environment = z.object({

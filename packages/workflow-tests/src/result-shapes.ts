@@ -1,3 +1,4 @@
+import type { SweepLeaderboard } from '@tradai/aggregate-sweep';
 import type { RolloutState } from '@tradai/check-service-rollout';
 import type { CleanupResult } from '@tradai/cleanup-resources';
 import type { FreshnessReport } from '@tradai/data-collection-proxy';
@@ -9,6 +10,7 @@ import type { DataQualityReport } from '@tradai/validate-data-quality';
 import type { NormalisedDataSyncRequest } from '@tradai/validate-data-request';
 import type { ValidatedDeployment } from '@tradai/validate-deployment';
 import type { StrategyValidation } from '@tradai/validate-strategy';
+import type { ValidatedSweep } from '@tradai/validate-sweep';
 
 /**
  * One example of what each Task resource returns, typed against the handlers' own result types
@@ -76,6 +78,32 @@ export const RESULT_EXAMPLES: Record<string, unknown> = {
   } satisfies TransformedResult,
   '${CleanupResourcesArn}': { prefix: 's3://b/runs/r/tmp/', deleted: 0 } satisfies CleanupResult,
   '${NotifyCompletionArn}': { message_id: 'm' },
+  '${ValidateSweepArn}': {
+    sweep_id: 's',
+    max_concurrency: 1,
+    tolerated_failure_percentage: 10,
+    rank_by: 'sharpe_ratio',
+    top_n: 1,
+    auto_sync: false,
+    data: { symbols: [], timeframe: '1h', start_date: 's', end_date: 'e' },
+    variant_count: 1,
+    items: { bucket: 'b', key: 'k', uri: 's3://b/k' },
+    results: { bucket: 'b', prefix: 'p' },
+    strategy_name: 'S',
+    strategy_version: '1.0.0',
+    experiment_name: 'e',
+  } satisfies ValidatedSweep,
+  '${AggregateSweepArn}': {
+    sweep_id: 's',
+    rank_by: 'sharpe_ratio',
+    variants: 1,
+    succeeded: 1,
+    failed: 0,
+    not_run: 0,
+    top: [],
+    failures: [],
+    leaderboard: { json: 's3://b/j', csv: 's3://b/c' },
+  } satisfies SweepLeaderboard,
   '${ValidateDataRequestArn}': {
     sync_id: 's',
     symbols: ['BTC/USDT'],

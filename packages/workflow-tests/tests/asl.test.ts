@@ -1,6 +1,7 @@
 import { MAX_ROLLOUT_SECONDS, ROLLOUT_POLL_SECONDS } from '@tradai/check-service-rollout';
 import { FAIL_FAST_ERRORS, RETRYABLE_LAMBDA_ERRORS } from '@tradai/lambda-kit';
 import {
+  type AslDefinition,
   type AslState,
   allStates,
   LOCAL_SUBSTITUTIONS,
@@ -114,6 +115,7 @@ describe.each(MACHINES)('%s.asl.json', (machine) => {
       'backtest-simplified': 'BacktestCompleted',
       'data-sync': 'DataSyncCompleted',
       deploy: 'DeployCompleted',
+      'backtest-sweep': 'SweepCompleted',
     }[machine];
     expect(ends.map(([name, state]) => `${name}:${state.Type}`)).toEqual([`${success}:Pass`]);
     const fails = Object.entries(definition.States).filter(([, state]) => state.Type === 'Fail');
@@ -129,6 +131,11 @@ describe.each(MACHINES)('%s.asl.json', (machine) => {
     }
     if (machine === 'data-sync') {
       expect(definition.States.FetchAndStoreData?.TimeoutSeconds).toBe(30 * 60);
+    } else if (machine === 'backtest-sweep') {
+      // Each variant is a whole backtest execution: its own timeout (5,400 s) ends it first.
+      const variant = (definition.States.RunVariants?.ItemProcessor as AslDefinition | undefined)?.States
+        .RunVariant;
+      expect(variant?.TimeoutSeconds).toBeGreaterThanOrEqual(5_400);
     } else if (machine !== 'deploy') {
       expect(definition.States.RunBacktest?.TimeoutSeconds).toBeGreaterThanOrEqual(70 * 60 + 15 * 60);
     }

@@ -47,6 +47,7 @@ describe.each(MACHINES)('%s scenarios', (machine) => {
         'backtest-simplified': { run_id: run.runId, status: 'COMPLETED' },
         'data-sync': { sync_id: expect.any(String), status: 'COMPLETED' },
         deploy: { deployment_id: expect.any(String), status: 'DEPLOYED' },
+        'backtest-sweep': { sweep_id: run.runId, status: 'COMPLETED' },
       }[machine];
       expect(run.output).toMatchObject(expected);
     } else if (run.status !== 'ABORTED') {

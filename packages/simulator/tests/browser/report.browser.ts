@@ -64,6 +64,7 @@ describe('the run report, in headless Chromium', () => {
     ['backtest-simplified-timeout', ['backtest-simplified', '--case', 'EcsTimeout']],
     ['data-sync-gaps', ['data-sync', '--case', 'GapsAboveThreshold']],
     ['deploy-rollout-fails', ['deploy', '--case', 'RolloutFails']],
+    ['backtest-sweep-beyond-tolerance', ['backtest-sweep', '--case', 'FailuresBeyondTolerance']],
   ])('%s: renders with no console error and shows every state of the path', async (name, args) => {
     // Prepare
     const { target, run } = await reportOf(args);
