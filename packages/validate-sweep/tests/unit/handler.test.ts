@@ -61,15 +61,17 @@ describe('validate-sweep', () => {
 
   it('rejects any malformed input with a named error only, and writes only sweep items', async () => {
     // Prepare
+    // Half well-formed sweeps with hostile ids and values, half anything at all.
+    const overrides = fc.oneof(
+      fc.record({ stoploss: fc.double({ min: -0.9, max: -0.01, noNaN: true }) }),
+      fc.dictionary(fc.constantFrom('stoploss', 'fee', 'max_open_trades', 'nope'), fc.anything()),
+    );
     const events = fc.oneof(
       fc.record({
         request: fc.record({
           ...Object.fromEntries(Object.entries(base).map(([k, v]) => [k, fc.constant(v)])),
-          sweep_id: fc.string({ maxLength: 70 }),
-          variants: fc.array(
-            fc.dictionary(fc.constantFrom('stoploss', 'fee', 'max_open_trades', 'nope'), fc.anything()),
-            { maxLength: 4 },
-          ),
+          sweep_id: fc.oneof(fc.constant('sw-1'), fc.string({ maxLength: 70 })),
+          variants: fc.array(overrides, { minLength: 1, maxLength: 4 }),
         }),
       }),
       fc.anything(),
