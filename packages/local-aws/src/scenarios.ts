@@ -23,8 +23,8 @@ export interface MockConfigFile {
 export interface CaseDefinition {
   description: string;
   /**
-   * A case too large to replay in every suite (Sweep1000): the scenarios test runs it once and
-   * `npm run bench` times it; the suites that replay every case for another purpose leave it out.
+   * A case too large to replay in every suite (Sweep1000): `npm run bench` runs and times it, and
+   * fails unless it ends as the case expects; the test suites leave it out.
    */
   heavy?: boolean;
   /** Merged over the sample input (events/<machine>.json); a null value removes the field. */

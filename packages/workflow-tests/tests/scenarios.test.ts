@@ -17,14 +17,16 @@ const SAMPLE_BACKTEST = JSON.parse(
 );
 
 describe.each(MACHINES)('%s scenarios', (machine) => {
-  const cases = Object.entries(readCases(machine).cases);
+  const all = Object.entries(readCases(machine).cases);
+  // A heavy case (Sweep1000) runs in `npm run bench`, which fails unless it ends as the case says.
+  const cases = all.filter(([, definition]) => !definition.heavy);
 
   it('has a MockConfigFile test case for every scenario, and no other', () => {
     // Prepare
     const testCases = readMockConfig(machine).StateMachines[machine]?.TestCases ?? {};
 
     // Assess
-    expect(Object.keys(testCases).sort()).toEqual(cases.map(([name]) => name).sort());
+    expect(Object.keys(testCases).sort()).toEqual(all.map(([name]) => name).sort());
   });
 
   it.each(cases)('%s ends as expected', async (caseName, { expect: expected }) => {
