@@ -571,7 +571,7 @@ describe('the deployments table', () => {
 });
 
 describe('the workflow API', () => {
-  it('exposes POST /workflows/data-sync and /workflows/deploy, both with IAM auth, on the start-workflow function', () => {
+  it('exposes POST /workflows/data-sync, /workflows/deploy and /workflows/backtest-sweep, all with IAM auth, on the start-workflow function', () => {
     // Act
     const methods = resourcesOfType('AWS::ApiGateway::Method');
 
@@ -579,19 +579,24 @@ describe('the workflow API', () => {
     expect(methods.map(([, m]) => [m.Properties?.HttpMethod, m.Properties?.AuthorizationType])).toEqual([
       ['POST', 'AWS_IAM'],
       ['POST', 'AWS_IAM'],
+      ['POST', 'AWS_IAM'],
     ]);
     const paths = resourcesOfType('AWS::ApiGateway::Resource').map(([, r]) => r.Properties?.PathPart);
-    expect(paths.sort()).toEqual(['data-sync', 'deploy', 'workflows']);
+    expect(paths.sort()).toEqual(['backtest-sweep', 'data-sync', 'deploy', 'workflows']);
     for (const [, method] of methods) {
       expect(JSON.stringify(method.Properties?.Integration)).toContain('StartWorkflowLambdaFunction');
     }
   });
 
-  it('lets start-workflow start only the data-sync and deploy machines', () => {
+  it('lets start-workflow start only the data-sync, deploy and sweep machines', () => {
     const start = statementsOf('StartWorkflowRole').find((s) =>
       asList(s.Action).includes('states:StartExecution'),
     );
-    expect(start?.Resource).toEqual([{ Ref: 'DataSyncStateMachine' }, { Ref: 'DeployStateMachine' }]);
+    expect(start?.Resource).toEqual([
+      { Ref: 'DataSyncStateMachine' },
+      { Ref: 'DeployStateMachine' },
+      { Ref: 'BacktestSweepStateMachine' },
+    ]);
   });
 });
 

@@ -497,10 +497,13 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
     key: 'startWorkflow',
     package: 'start-workflow',
     description:
-      'POST /workflows/data-sync and /workflows/deploy - validates the body, starts the execution named after request_id',
+      'POST /workflows/data-sync, /deploy and /backtest-sweep - validates the body, starts the execution named after its id',
     environment: {
       DATA_SYNC_STATE_MACHINE_NAME: '${self:custom.dataSyncStateMachineName}',
       DEPLOY_STATE_MACHINE_NAME: 'tradai-${sls:stage}-deploy',
+      BACKTEST_SWEEP_STATE_MACHINE_NAME: SWEEP_MACHINE,
+      MAX_SWEEP_VARIANTS: '${self:custom.maxSweepVariants}',
+      MAX_SWEEP_CONCURRENCY: '${self:custom.maxSweepConcurrency}',
     },
     events: [
       {
@@ -517,6 +520,7 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
           authorizer: 'aws_iam',
         },
       },
+      { http: { path: 'workflows/backtest-sweep', method: 'post', authorizer: 'aws_iam' } },
     ],
     statements: [
       allow('StartOnlyTheApiWorkflows', 'states:StartExecution', [
@@ -526,8 +530,12 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
         {
           Ref: 'DeployStateMachine',
         },
+        { Ref: 'BacktestSweepStateMachine' },
       ]),
       allow('DescribeTheirExecutionsForIdempotentRetries', 'states:DescribeExecution', [
+        {
+          'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${SWEEP_MACHINE}:*`,
+        },
         {
           'Fn::Sub':
             'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${self:custom.dataSyncStateMachineName}:*',

@@ -7,11 +7,13 @@ import {
   createWorkflowHandler,
   dataSyncApiRequestSchema,
   deployRequestSchema,
+  expandSweep,
   type FieldIssue,
   isAwsErrorNamed,
   readEnvironment,
   type Schema,
   toWorkflowError,
+  ValidationError,
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
 
@@ -27,17 +29,59 @@ export const startWorkflowInput = z.looseObject({
 const machineName = z
   .string()
   .check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, { error: 'must be a state machine name' }));
+const whole = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
 export const environment = z.object({
   DATA_SYNC_STATE_MACHINE_NAME: machineName,
   DEPLOY_STATE_MACHINE_NAME: machineName,
+  BACKTEST_SWEEP_STATE_MACHINE_NAME: machineName,
+  /** The stage's sweep caps (validate-sweep has the same): a sweep over them is a 400, not an execution. */
+  MAX_SWEEP_VARIANTS: z._default(whole(1, 10_000), 1_000),
+  MAX_SWEEP_CONCURRENCY: z._default(whole(1, 1_000), 50),
 });
+type Environment = z.output<typeof environment>;
 
-const ROUTES: Record<
-  string,
-  { machine: 'DATA_SYNC_STATE_MACHINE_NAME' | 'DEPLOY_STATE_MACHINE_NAME'; schema: Schema }
-> = {
-  '/workflows/data-sync': { machine: 'DATA_SYNC_STATE_MACHINE_NAME', schema: dataSyncApiRequestSchema },
-  '/workflows/deploy': { machine: 'DEPLOY_STATE_MACHINE_NAME', schema: deployRequestSchema },
+type Checked = { ok: true; data: Record<string, unknown> } | { ok: false; issues: FieldIssue[] };
+
+/** A request checked against its route's contract; `id` names the execution (a client's retry key). */
+interface Route {
+  machine: 'DATA_SYNC_STATE_MACHINE_NAME' | 'DEPLOY_STATE_MACHINE_NAME' | 'BACKTEST_SWEEP_STATE_MACHINE_NAME';
+  id: 'request_id' | 'sweep_id';
+  check: (body: unknown, env: Environment) => Checked;
+}
+const bySchema =
+  (schema: Schema) =>
+  (body: unknown): Checked => {
+    const parsed = check(schema, body);
+    return parsed.ok ? { ok: true, data: parsed.data as Record<string, unknown> } : parsed;
+  };
+
+/** A sweep is checked as the machine's first state will check it: every variant, and the caps. */
+const checkSweep = (body: unknown, env: Environment): Checked => {
+  try {
+    expandSweep(body, { maxVariants: env.MAX_SWEEP_VARIANTS, maxConcurrency: env.MAX_SWEEP_CONCURRENCY });
+    return { ok: true, data: body as Record<string, unknown> };
+  } catch (error) {
+    if (error instanceof ValidationError) return { ok: false, issues: [...error.issues] };
+    throw error;
+  }
+};
+
+const ROUTES: Record<string, Route> = {
+  '/workflows/data-sync': {
+    machine: 'DATA_SYNC_STATE_MACHINE_NAME',
+    id: 'request_id',
+    check: bySchema(dataSyncApiRequestSchema),
+  },
+  '/workflows/deploy': {
+    machine: 'DEPLOY_STATE_MACHINE_NAME',
+    id: 'request_id',
+    check: bySchema(deployRequestSchema),
+  },
+  '/workflows/backtest-sweep': {
+    machine: 'BACKTEST_SWEEP_STATE_MACHINE_NAME',
+    id: 'sweep_id',
+    check: checkSweep,
+  },
 };
 
 export interface ApiResponse {
@@ -65,9 +109,10 @@ const machineArn = (invokedFunctionArn: string, name: string) => {
 };
 
 /**
- * POST /workflows/data-sync and POST /workflows/deploy (IAM-authenticated). The body is validated
- * before anything starts (400 with every field's error); the execution is named after the
- * request's `request_id`, so a client's retry returns the same execution instead of a second one.
+ * POST /workflows/data-sync, /workflows/deploy and /workflows/backtest-sweep (IAM-authenticated).
+ * The body is validated before anything starts (400 with every field's error); the execution is
+ * named after the request's `request_id` (a sweep's `sweep_id`), so a client's retry returns the
+ * same execution instead of a second one.
  */
 export const { handler } = createWorkflowHandler({
   service: 'start-workflow',
@@ -87,23 +132,18 @@ export const { handler } = createWorkflowHandler({
     } catch {
       return invalid([{ field: '(body)', message: 'must be a JSON object' }]);
     }
-    const parsed = check(route.schema, body);
+    const parsed = route.check(body, env);
     if (!parsed.ok) return invalid(parsed.issues);
-    const request = parsed.data as { request_id: string };
+    const request = parsed.data;
+    const id = String(request[route.id]);
 
     const stateMachineArn = machineArn(tools.context.invokedFunctionArn, env[route.machine]);
     const input = canonicalJson(request);
-    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${request.request_id}`;
+    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${id}`;
     try {
-      const started = await sfn.send(
-        new StartExecutionCommand({ stateMachineArn, name: request.request_id, input }),
-      );
+      const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: id, input }));
       tools.metrics.addMetric('WorkflowsStarted', MetricUnit.Count, 1);
-      return respond(202, {
-        execution_arn: started.executionArn,
-        request_id: request.request_id,
-        started: true,
-      });
+      return respond(202, { execution_arn: started.executionArn, [route.id]: id, started: true });
     } catch (error) {
       if (!isAwsErrorNamed(error, 'ExecutionAlreadyExists')) {
         const mapped = toWorkflowError(error, 'Starting the execution');
@@ -112,7 +152,7 @@ export const { handler } = createWorkflowHandler({
             503,
             {
               error: 'ServiceUnavailable',
-              message: 'Step Functions is busy; retry with the same request_id',
+              message: `Step Functions is busy; retry with the same ${route.id}`,
             },
             { 'Retry-After': '5' },
           );
@@ -132,14 +172,14 @@ export const { handler } = createWorkflowHandler({
     ) {
       return respond(200, {
         execution_arn: executionArn,
-        request_id: request.request_id,
+        [route.id]: id,
         started: false,
         status: existing.status,
       });
     }
     return respond(409, {
       error: 'Conflict',
-      message: `request_id ${request.request_id} already started an execution with a different body`,
+      message: `${route.id} ${id} already started an execution with a different body`,
       execution_arn: executionArn,
     });
   },

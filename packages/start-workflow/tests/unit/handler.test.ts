@@ -33,6 +33,66 @@ describe('start-workflow', () => {
     sfnMock.reset();
     vi.stubEnv('DATA_SYNC_STATE_MACHINE_NAME', 'tradai-dev-data-sync');
     vi.stubEnv('DEPLOY_STATE_MACHINE_NAME', 'tradai-dev-deploy');
+    vi.stubEnv('BACKTEST_SWEEP_STATE_MACHINE_NAME', 'tradai-dev-backtest-sweep');
+  });
+
+  const sweep = {
+    sweep_id: 'grid-6',
+    strategy_name: 'MomentumStrategy',
+    strategy_version: '1.0.0',
+    experiment_name: 'sl-x-roi',
+    symbols: ['BTC/USDT:USDT'],
+    timeframe: '1h',
+    start_date: '2024-01-01',
+    end_date: '2024-06-01',
+    grid: { stoploss: [-0.05, -0.1, -0.2], minimal_roi: [{ '0': 0.1 }, { '0': 0.05 }] },
+  };
+
+  it('starts a sweep on the sweep machine, named after its sweep_id', async () => {
+    // Prepare
+    const execution = 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-backtest-sweep:grid-6';
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: execution });
+
+    // Act
+    const response = await post('/workflows/backtest-sweep', sweep);
+
+    // Assess
+    expect(response.statusCode).toBe(202);
+    expect(json(response)).toEqual({ execution_arn: execution, sweep_id: 'grid-6', started: true });
+    expect(sfnMock).toReceiveCommandWith(StartExecutionCommand, {
+      stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:tradai-dev-backtest-sweep',
+      name: 'grid-6',
+    });
+  });
+
+  it('answers a repeated sweep with its execution and starts nothing new', async () => {
+    // Prepare
+    sfnMock
+      .on(StartExecutionCommand)
+      .rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', input: JSON.stringify(sweep) });
+
+    // Act
+    const response = await post('/workflows/backtest-sweep', sweep);
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(json(response)).toMatchObject({ sweep_id: 'grid-6', started: false, status: 'RUNNING' });
+  });
+
+  it('refuses a sweep over the stage cap with a 400 naming its count, and starts nothing', async () => {
+    // Prepare
+    vi.stubEnv('MAX_SWEEP_VARIANTS', '5');
+
+    // Act
+    const response = await post('/workflows/backtest-sweep', sweep);
+
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(json(response).issues).toEqual([
+      { field: 'grid', message: 'makes 6 variants; a sweep may run at most 5' },
+    ]);
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
   it('starts a data sync named after its request id and answers 202 with the execution ARN', async () => {
