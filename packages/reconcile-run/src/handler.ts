@@ -83,7 +83,7 @@ const errorOf = (detail: FailedEnd) => ({
       : 'The execution ran past its TimeoutSeconds before it could record or report its end'),
 });
 
-/** The run ids this execution may own: its name (the triggers' rule) and its input's run_id. */
+/** The run ids this execution may own: its name (the triggers' and the API's rule) and its input's run_id. */
 const candidateRunIds = (detail: StatusChange): string[] => {
   let inputRunId: unknown;
   try {
@@ -199,12 +199,15 @@ const claimNotice = async (key: string, env: Environment): Promise<boolean> => {
   }
 };
 
+/** The workflows that keep a workflow-state record: both backtest machines, and a sweep's own. */
+const RECORDED: readonly Workflow[] = ['backtest', 'backtest-simplified', 'backtest-sweep'];
+
 /** notify-completion tells people, in the one format every workflow uses. */
 const notify = async (workflow: Workflow, runId: string | undefined, detail: FailedEnd, env: Environment) => {
   const payload = {
     workflow,
     status: detail.status,
-    ...(runId && (workflow === 'backtest' || workflow === 'backtest-simplified') ? { run_id: runId } : {}),
+    ...(runId && RECORDED.includes(workflow) ? { run_id: runId } : {}),
     execution_arn: detail.executionArn,
     error: errorOf(detail),
   };
@@ -250,10 +253,7 @@ export const { handler } = createWorkflowHandler({
       };
     }
     const ended = detail as FailedEnd;
-    const record =
-      workflow === 'backtest' || workflow === 'backtest-simplified'
-        ? await recordEnd(ended, env)
-        : 'not-recorded';
+    const record = RECORDED.includes(workflow) ? await recordEnd(ended, env) : 'not-recorded';
     if (record === 'reconciled') tools.metrics.addMetric('RunsReconciled', MetricUnit.Count, 1);
     const lease = workflow === 'deploy' ? { lease: await releaseLease(ended, env) } : {};
     if (lease.lease === 'released') tools.metrics.addMetric('DeployLeasesReleased', MetricUnit.Count, 1);

@@ -185,6 +185,27 @@ describe('reconcile-run', () => {
     });
   });
 
+  it("closes a sweep's own record when the sweep times out, its record named after the execution", async () => {
+    // Prepare: the sweep machine's execution is named after its sweep_id (the API's rule)
+    const sweepArn = 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-backtest-sweep:grid-24';
+    const world = tables({ 'grid-24': { status: { S: 'RUNNING' }, execution_arn: { S: sweepArn } } });
+
+    // Act
+    const result = await invoke(
+      statusChangeEvent('TIMED_OUT', {
+        machine: 'tradai-dev-backtest-sweep',
+        executionArn: sweepArn,
+        name: 'grid-24',
+        input: JSON.stringify({ sweep_id: 'grid-24' }),
+      }),
+    );
+
+    // Assess
+    expect(result).toMatchObject({ workflow: 'backtest-sweep', record: 'reconciled', notified: true });
+    expect(world.records['grid-24']?.status?.S).toBe('TIMED_OUT');
+    expect(notices()).toEqual([expect.objectContaining({ workflow: 'backtest-sweep', run_id: 'grid-24' })]);
+  });
+
   it("closes the trigger's PENDING record of an execution that timed out before claiming it", async () => {
     // Prepare
     const world = tables({ 'run-42': { status: { S: 'PENDING' } } });
