@@ -1,8 +1,15 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import './polyfills';
-import { localStack, type MachineName, REPO_ROOT, MACHINES as STACK_MACHINES } from '@tradai/stack';
+import {
+  localStack,
+  type MachineName,
+  note,
+  notedBefore,
+  REPO_ROOT,
+  MACHINES as STACK_MACHINES,
+  stampOf,
+} from '@tradai/stack';
 import { StateMachine } from 'aws-local-stepfunctions';
 
 export { REPO_ROOT };
@@ -55,23 +62,12 @@ export const resolvedAsl = (machine: MachineName): AslDefinition =>
 
 const cache = new Map<MachineName, StateMachine>();
 
-/**
- * Where the engine notes the definitions it has validated, by their hash: validating compiles the
- * ASL's JSON schema, about 400 ms, once a process. A definition validated before, unchanged since,
- * is not validated again (an edited ASL is: its hash is new). The workflow tests validate every
- * machine with asl-validator on each run regardless (tests/asl.test.ts).
+/*
+ * Validating a definition compiles the ASL's JSON schema, about 400 ms, once a process. The engine
+ * notes each definition it has validated by its hash (the stack's local cache): one validated
+ * before, unchanged since, is not validated again (an edited ASL is: its hash is new). The workflow
+ * tests validate every machine with asl-validator on each run regardless (tests/asl.test.ts).
  */
-const VALIDATED = path.join(REPO_ROOT, 'node_modules', '.cache', 'tradai-local-aws');
-
-const validatedBefore = (stamp: string) => existsSync(path.join(VALIDATED, stamp));
-const noteValidated = (stamp: string) => {
-  try {
-    mkdirSync(VALIDATED, { recursive: true });
-    writeFileSync(path.join(VALIDATED, stamp), '');
-  } catch {
-    // A read-only checkout validates every time; nothing else changes.
-  }
-};
 
 /** One StateMachine per machine and process, its definition validated unless it was before. */
 export const stateMachine = (
@@ -81,10 +77,10 @@ export const stateMachine = (
   let built = cache.get(machine);
   if (!built) {
     const definition = prepare(resolvedAsl(machine));
-    const stamp = `${machine}-${createHash('sha256').update(JSON.stringify(definition)).digest('hex').slice(0, 32)}`;
-    const skip = validatedBefore(stamp);
+    const stamp = `${machine}-${stampOf(JSON.stringify(definition))}`;
+    const skip = notedBefore(stamp);
     built = new StateMachine(definition as never, { validationOptions: { noValidate: skip } });
-    if (!skip) noteValidated(stamp);
+    if (!skip) note(stamp);
     cache.set(machine, built);
   }
   return built;

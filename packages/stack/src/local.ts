@@ -5,9 +5,10 @@
  * The local engine (packages/local-aws) runs on it, so its names cannot drift from the stack's.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { FUNCTIONS, MACHINES } from './declaration';
+import { cachedJson, stampOf } from './local-cache';
 import { functionLogicalId, REPO_ROOT, substitutionsOf } from './serverless';
 import type { FunctionDeclaration, MachineDeclaration } from './types';
 
@@ -22,7 +23,18 @@ interface ResourceDeclaration {
   Properties?: Record<string, unknown>;
 }
 
-const readYaml = (file: string) => parse(readFileSync(path.join(REPO_ROOT, file), 'utf8'));
+/**
+ * A YAML file of the stack, parsed. Parsing serverless.yml and storage.yml with `yaml` (the library
+ * and the parse) is a tenth of the simulator's start-up, so the result is cached by the text's hash,
+ * and the library is loaded only when the text has changed since.
+ */
+const readYaml = (file: string) => {
+  const text = readFileSync(path.join(REPO_ROOT, file), 'utf8');
+  return cachedJson(`yaml-${stampOf(text)}.json`, () => {
+    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+    return parse(text);
+  });
+};
 
 /** An innermost `${...}`: one that holds no other. */
 const INNERMOST = /\$\{([^${}]*)\}/;
