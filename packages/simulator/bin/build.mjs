@@ -1,13 +1,17 @@
-// Builds tradai-sim into one file, dist/tradai-sim.mjs, with esbuild: the engine, the handlers and
+// Builds tradai-sim into one file, dist/tradai-sim.cjs, with esbuild: the engine, the handlers and
 // their SDK clients, no TypeScript to compile at start-up (docs/decisions/0036). `npm ci` runs it
 // (the root `prepare`); bin/tradai-sim.mjs runs it again whenever a source is newer than the build.
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+// One CommonJS file, not ES modules, because V8 can cache a script's compiled code and Node 20
+// cannot cache an ES module's (bin/tradai-sim.mjs, docs/decisions/0038).
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUTDIR = path.join(HERE, '..', 'dist');
-export const DIST = path.join(OUTDIR, 'tradai-sim.mjs');
+export const DIST = path.join(OUTDIR, 'tradai-sim.cjs');
+/** V8's code cache for DIST, written by the first run after a build (bin/tradai-sim.mjs). */
+export const CODE_CACHE = path.join(OUTDIR, 'tradai-sim.v8-cache');
 const INPUTS = path.join(HERE, '..', 'dist', 'inputs.json');
 const REPO = path.resolve(HERE, '../../..');
 
@@ -25,31 +29,59 @@ export const stale = () => {
   });
 };
 
+/**
+ * The local engine imports asl-validator (and with it ajv and the ASL's JSON schemas, a third of the
+ * bundle) when it loads, though it validates a definition only the first time it sees it
+ * (packages/local-aws/src/machines.ts). In the build, the import is a stub that loads the real
+ * module from node_modules on its first call, so a start with every definition seen before neither
+ * compiles nor runs that code.
+ */
+const lazyAslValidator = {
+  name: 'lazy-asl-validator',
+  setup(build) {
+    build.onResolve({ filter: /^asl-validator$/ }, (args) =>
+      // The stub's own require() of it stays a require at run time (external).
+      args.namespace === 'lazy'
+        ? { path: 'asl-validator', external: true }
+        : { path: 'asl-validator', namespace: 'lazy' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents:
+        "module.exports = (...args) => { const m = require('asl-validator'); return (m.default ?? m)(...args); };",
+      loader: 'js',
+    }));
+  },
+};
+
 export const build = async () => {
   const esbuild = await import('esbuild');
+  // An earlier build's files (the ES module chunks of older builds, a code cache) go first.
+  rmSync(OUTDIR, { recursive: true, force: true });
   const result = await esbuild.build({
-    entryPoints: { 'tradai-sim': path.join(HERE, '..', 'src', 'cli.ts') },
-    outdir: OUTDIR,
-    outExtension: { '.js': '.mjs' },
-    // Each handler, and the report's layout engine, in a chunk of its own: loaded when first used.
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
+    plugins: [lazyAslValidator],
+    entryPoints: [path.join(HERE, '..', 'src', 'cli.ts')],
+    outfile: DIST,
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format: 'cjs',
     target: 'node20',
+    // Loaded from node_modules when first used: the report's layout engine (1.6 MB), and the YAML
+    // parser, which a start needs only when serverless.yml changed (packages/stack/src/local-cache.ts).
+    external: ['elkjs', 'yaml'],
+    // The sources are ES modules; in the bundle, import.meta.url is the bundle's own URL.
+    define: { 'import.meta.url': '__tradaiModuleUrl' },
+    banner: { js: "const __tradaiModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
     // Smaller is faster to compile at start-up; names stay (errors and classes keep theirs).
     minify: true,
     keepNames: true,
     metafile: true,
+    // For profiling: SIM_SOURCEMAP=1 node bin/build.mjs, then node --enable-source-maps --cpu-prof.
+    sourcemap: !!process.env.SIM_SOURCEMAP,
     logLevel: 'warning',
     mainFields: ['module', 'main'],
-    // The CommonJS the bundle holds (the SDK, sinon) calls require(): give it one.
-    banner: {
-      js: "import { createRequire as __tradaiRequire } from 'node:module'; const require = __tradaiRequire(import.meta.url);",
-    },
   });
   const inputs = Object.keys(result.metafile.inputs)
+    .filter((file) => !file.startsWith('lazy:'))
     .map((file) => path.relative(REPO, path.resolve(process.cwd(), file)))
     // Dependencies change only through npm, which rebuilds (prepare): the lock file stands for them.
     .filter((file) => !file.startsWith('..') && !file.includes('node_modules/'))
