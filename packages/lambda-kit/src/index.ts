@@ -109,7 +109,10 @@ export {
   type RankMetric,
   type SweepLimits,
   type SweepRequest,
+  sweepExecutionInput,
   sweepIdSchema,
+  sweepLimitsEnvironment,
+  sweepLimitsOf,
   sweepRequestSchema,
 } from './sweep';
 export {

@@ -14,7 +14,7 @@ import {
 export { sweepIdSchema };
 
 import { ValidationError } from './errors';
-import { check, describeIssues } from './validation';
+import { canonicalJson, check, describeIssues } from './validation';
 
 /** What a leaderboard may rank by, and which way is better. */
 export const RANK_METRICS = {
@@ -36,6 +36,11 @@ const GRID_SETTINGS = Object.keys(
 const overridesObject = z.record(z.string(), z.unknown());
 
 export const sweepRequestSchema = z.strictObject({
+  /**
+   * Names the request a sweep where one entry point takes several kinds: the backtest queue
+   * (backtest-trigger). The API's route already says so, and may leave it out.
+   */
+  workflow: z.optional(z.literal('backtest-sweep', { error: 'must be "backtest-sweep" in a sweep request' })),
   sweep_id: sweepIdSchema,
   strategy_name: z.string(),
   strategy_version: z.string(),
@@ -90,7 +95,58 @@ export type SweepRequest = z.output<typeof sweepRequestSchema>;
 export interface SweepLimits {
   maxVariants: number;
   maxConcurrency: number;
+  /**
+   * How long the variants may take, and how long one wave of them may: a sweep whose waves cannot
+   * end before the machine's timeout is refused, since AWS would stop it with its children.
+   */
+  timing?: { budgetSeconds: number; waveSeconds: number };
 }
+
+const whole = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
+/**
+ * The stage's sweep caps, as every function that takes a sweep reads them from its environment
+ * (validate-sweep, start-workflow, backtest-trigger): one declaration, so the entry points cannot
+ * disagree with the machine's first state.
+ */
+export const sweepLimitsEnvironment = {
+  /** The most variants one sweep may run (docs/decisions/0037). */
+  MAX_SWEEP_VARIANTS: z._default(whole(1, 10_000), 1_000),
+  /** The most that may run at once: the stage's Fargate Spot quota over a task's vCPUs. */
+  MAX_SWEEP_CONCURRENCY: z._default(whole(1, 1_000), 50),
+  /** The backtest-sweep machine's TimeoutSeconds, and the nested data sync's. */
+  SWEEP_TIMEOUT_SECONDS: z._default(whole(60, 31_536_000), 604_800),
+  DATA_SYNC_TIMEOUT_SECONDS: z._default(whole(60, 31_536_000), 3_000),
+  /** What one wave of variants may take: the spec's longest backtest (70 min) and its start-up. */
+  SWEEP_WAVE_SECONDS: z._default(whole(60, 86_400), 5_400),
+};
+/** What the sweep's own states may take besides the variants: the aggregation and the records. */
+const SWEEP_OVERHEAD_SECONDS = 900;
+export const sweepLimitsOf = (env: {
+  MAX_SWEEP_VARIANTS: number;
+  MAX_SWEEP_CONCURRENCY: number;
+  SWEEP_TIMEOUT_SECONDS: number;
+  DATA_SYNC_TIMEOUT_SECONDS: number;
+  SWEEP_WAVE_SECONDS: number;
+}): SweepLimits => ({
+  maxVariants: env.MAX_SWEEP_VARIANTS,
+  maxConcurrency: env.MAX_SWEEP_CONCURRENCY,
+  timing: {
+    budgetSeconds: env.SWEEP_TIMEOUT_SECONDS - env.DATA_SYNC_TIMEOUT_SECONDS - SWEEP_OVERHEAD_SECONDS,
+    waveSeconds: env.SWEEP_WAVE_SECONDS,
+  },
+});
+
+const hours = (seconds: number) => `${Math.round((seconds / 3_600) * 10) / 10} h`;
+
+/**
+ * The sweep machine's input for a request: its JSON with sorted keys, without the `workflow`
+ * discriminator. The API and the queue give the same sweep the same input, so a second start of
+ * it, by either, is recognised as the same one.
+ */
+export const sweepExecutionInput = (request: Record<string, unknown>): string => {
+  const { workflow: _kind, ...rest } = request;
+  return canonicalJson(rest);
+};
 
 export interface ExpandedSweep {
   sweep_id: string;
@@ -142,11 +198,37 @@ export const expandSweep = (input: unknown, limits: SweepLimits): ExpandedSweep 
   if (request.max_concurrency !== undefined && request.max_concurrency > limits.maxConcurrency) {
     fail('max_concurrency', `must be at most ${limits.maxConcurrency} (this stage's cap)`);
   }
+  const concurrency = request.max_concurrency ?? Math.min(10, limits.maxConcurrency);
+  if (limits.timing) {
+    const { budgetSeconds, waveSeconds } = limits.timing;
+    const waves = Math.ceil(count / concurrency);
+    if (waves * waveSeconds > budgetSeconds) {
+      const fits = Math.floor(budgetSeconds / waveSeconds);
+      const needed = Math.ceil(count / Math.max(fits, 1));
+      fail(
+        'max_concurrency',
+        `${count} variants, ${concurrency} at a time, run in ${waves} waves: up to ${hours(waves * waveSeconds)}, ` +
+          `beyond the ${hours(budgetSeconds)} a sweep's variants may take. ` +
+          (needed <= limits.maxConcurrency
+            ? `Run at least ${needed} at a time, or split the sweep`
+            : 'Split the sweep'),
+      );
+    }
+  }
   const settings = request.grid
     ? combinations(request.grid as Record<string, unknown[]>)
     : (request.variants ?? []);
-  const { grid, variants, max_concurrency, tolerated_failure_percentage, rank_by, top_n, sweep_id, ...base } =
-    request;
+  const {
+    workflow: _kind,
+    grid,
+    variants,
+    max_concurrency,
+    tolerated_failure_percentage,
+    rank_by,
+    top_n,
+    sweep_id,
+    ...base
+  } = request;
   const expanded = settings.map((overrides, index) => {
     const variant = backtestRequestSchema.safeParse({
       ...base,
@@ -164,7 +246,7 @@ export const expandSweep = (input: unknown, limits: SweepLimits): ExpandedSweep 
   return {
     sweep_id,
     variants: expanded,
-    max_concurrency: max_concurrency ?? Math.min(10, limits.maxConcurrency),
+    max_concurrency: concurrency,
     tolerated_failure_percentage: tolerated_failure_percentage ?? 10,
     rank_by: rank_by ?? 'sharpe_ratio',
     top_n: top_n ?? 10,

@@ -12,6 +12,9 @@ import {
   isAwsErrorNamed,
   readEnvironment,
   type Schema,
+  sweepExecutionInput,
+  sweepLimitsEnvironment,
+  sweepLimitsOf,
   toWorkflowError,
   ValidationError,
 } from '@tradai/lambda-kit';
@@ -29,14 +32,12 @@ export const startWorkflowInput = z.looseObject({
 const machineName = z
   .string()
   .check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, { error: 'must be a state machine name' }));
-const whole = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
 export const environment = z.object({
   DATA_SYNC_STATE_MACHINE_NAME: machineName,
   DEPLOY_STATE_MACHINE_NAME: machineName,
   BACKTEST_SWEEP_STATE_MACHINE_NAME: machineName,
-  /** The stage's sweep caps (validate-sweep has the same): a sweep over them is a 400, not an execution. */
-  MAX_SWEEP_VARIANTS: z._default(whole(1, 10_000), 1_000),
-  MAX_SWEEP_CONCURRENCY: z._default(whole(1, 1_000), 50),
+  /** The stage's sweep limits, as validate-sweep reads them: a sweep over them is a 400, not an execution. */
+  ...sweepLimitsEnvironment,
 });
 type Environment = z.output<typeof environment>;
 
@@ -47,6 +48,8 @@ interface Route {
   machine: 'DATA_SYNC_STATE_MACHINE_NAME' | 'DEPLOY_STATE_MACHINE_NAME' | 'BACKTEST_SWEEP_STATE_MACHINE_NAME';
   id: 'request_id' | 'sweep_id';
   check: (body: unknown, env: Environment) => Checked;
+  /** The execution's input: the request's JSON with sorted keys, unless the route says otherwise. */
+  input?: (request: Record<string, unknown>) => string;
 }
 const bySchema =
   (schema: Schema) =>
@@ -58,7 +61,7 @@ const bySchema =
 /** A sweep is checked as the machine's first state will check it: every variant, and the caps. */
 const checkSweep = (body: unknown, env: Environment): Checked => {
   try {
-    expandSweep(body, { maxVariants: env.MAX_SWEEP_VARIANTS, maxConcurrency: env.MAX_SWEEP_CONCURRENCY });
+    expandSweep(body, sweepLimitsOf(env));
     return { ok: true, data: body as Record<string, unknown> };
   } catch (error) {
     if (error instanceof ValidationError) return { ok: false, issues: [...error.issues] };
@@ -81,6 +84,8 @@ const ROUTES: Record<string, Route> = {
     machine: 'BACKTEST_SWEEP_STATE_MACHINE_NAME',
     id: 'sweep_id',
     check: checkSweep,
+    // As the backtest queue starts it: a sweep sent to both is one execution.
+    input: sweepExecutionInput,
   },
 };
 
@@ -138,7 +143,7 @@ export const { handler } = createWorkflowHandler({
     const id = String(request[route.id]);
 
     const stateMachineArn = machineArn(tools.context.invokedFunctionArn, env[route.machine]);
-    const input = canonicalJson(request);
+    const input = (route.input ?? canonicalJson)(request);
     const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${id}`;
     try {
       const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: id, input }));
@@ -166,10 +171,7 @@ export const { handler } = createWorkflowHandler({
       .catch((error: unknown) => {
         throw toWorkflowError(error, 'Describing the existing execution');
       });
-    if (
-      existing.input !== undefined &&
-      canonicalJson(JSON.parse(existing.input)) === canonicalJson(request)
-    ) {
+    if (existing.input !== undefined && canonicalJson(JSON.parse(existing.input)) === input) {
       return respond(200, {
         execution_arn: executionArn,
         [route.id]: id,

@@ -8,6 +8,8 @@ import {
   expandSweep,
   readEnvironment,
   s3Uri,
+  sweepLimitsEnvironment,
+  sweepLimitsOf,
   toWorkflowError,
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
@@ -21,13 +23,9 @@ export const validateSweepInput = z.strictObject({
   execution_name: z.optional(z.string()),
 });
 
-const whole = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
 export const environment = z.object({
   RUNS_BUCKET: bucketNameSchema,
-  /** The most variants one sweep may run (docs/decisions/0037). */
-  MAX_SWEEP_VARIANTS: z._default(whole(1, 10_000), 1_000),
-  /** The most variants that may run at once: the stage's Fargate Spot quota over a task's vCPUs. */
-  MAX_SWEEP_CONCURRENCY: z._default(whole(1, 1_000), 50),
+  ...sweepLimitsEnvironment,
 });
 
 /** What the rest of the sweep machine reads: the items' place, and the sweep's settings. */
@@ -53,10 +51,7 @@ export const { handler } = createWorkflowHandler({
   input: validateSweepInput,
   handle: async (input, tools): Promise<ValidatedSweep> => {
     const env = readEnvironment(environment);
-    const sweep = expandSweep(input.request, {
-      maxVariants: env.MAX_SWEEP_VARIANTS,
-      maxConcurrency: env.MAX_SWEEP_CONCURRENCY,
-    });
+    const sweep = expandSweep(input.request, sweepLimitsOf(env));
     const key = sweepItemsKey(sweep.sweep_id);
     await s3
       .send(

@@ -4,6 +4,7 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { canonicalJson } from '@tradai/lambda-kit';
 import { awsError, censusOfRejections, fakeContext } from '@tradai/lambda-kit/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
@@ -63,6 +64,18 @@ describe('start-workflow', () => {
       stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:tradai-dev-backtest-sweep',
       name: 'grid-6',
     });
+  });
+
+  it('gives the sweep machine the input the backtest queue gives it: without `workflow`, keys sorted', async () => {
+    // Prepare
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x' });
+
+    // Act
+    await post('/workflows/backtest-sweep', { workflow: 'backtest-sweep', ...sweep });
+
+    // Assess
+    const input = sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input;
+    expect(input).toBe(canonicalJson(sweep));
   });
 
   it('answers a repeated sweep with its execution and starts nothing new', async () => {
