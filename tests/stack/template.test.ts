@@ -293,6 +293,25 @@ describe("each function's environment", () => {
   });
 });
 
+describe('the sweep limits every function that takes a sweep reads', () => {
+  it.each([
+    ['SWEEP_TIMEOUT_SECONDS', 'backtest-sweep'],
+    ['DATA_SYNC_TIMEOUT_SECONDS', 'data-sync'],
+  ] as const)("gives %s as the %s machine's TimeoutSeconds, in every function", (variable, machine) => {
+    const timeout = String(readAsl(machine).TimeoutSeconds);
+    const given = FUNCTIONS.filter((fn) => fn.environment && variable in fn.environment).map((fn) => [
+      fn.package,
+      fn.environment?.[variable],
+    ]);
+    expect(given.map(([name]) => name).sort()).toEqual([
+      'backtest-trigger',
+      'start-workflow',
+      'validate-sweep',
+    ]);
+    for (const [name, value] of given) expect(value, name).toBe(timeout);
+  });
+});
+
 describe('the stack declaration (packages/stack)', () => {
   it('is the only list of functions and machines: the template has exactly the declared ones', () => {
     // Assess
@@ -625,13 +644,19 @@ describe('operations: the SQS trigger, execution metrics, alarms', () => {
     });
   });
 
-  it('lets the trigger start only the two backtest machines', () => {
+  it('lets the trigger start only the two backtest machines and the sweep machine, and describe only sweeps', () => {
     const statements = statementsOf('BacktestTriggerRole');
     const start = statements.find((s) => asList(s.Action).includes('states:StartExecution'));
     expect(start?.Resource).toEqual([
       { Ref: 'BacktestStateMachine' },
       { Ref: 'BacktestSimplifiedStateMachine' },
+      { Ref: 'BacktestSweepStateMachine' },
     ]);
+    expect(statements.find((s) => asList(s.Action).includes('states:DescribeExecution'))?.Resource).toEqual({
+      'Fn::Sub':
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's pseudo parameters
+        'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:tradai-dev-backtest-sweep:*',
+    });
     expect(statements.find((s) => asList(s.Action).includes('sqs:SendMessage'))?.Resource).toEqual(
       getAtt('BacktestRequestDLQ'),
     );

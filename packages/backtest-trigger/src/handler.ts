@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   awsClientConfig,
@@ -12,11 +12,16 @@ import {
   check,
   createLimiter,
   createWorkflowHandler,
+  expandSweep,
   type HandlerTools,
   isAwsErrorNamed,
   readEnvironment,
+  sweepExecutionInput,
+  sweepLimitsEnvironment,
+  sweepLimitsOf,
   tableNameSchema,
   toWorkflowError,
+  ValidationError,
 } from '@tradai/lambda-kit';
 import type { SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
@@ -37,6 +42,9 @@ export const environment = z.object({
   WORKFLOW_STATE_TABLE: tableNameSchema,
   BACKTEST_STATE_MACHINE_NAME: name('state machine'),
   BACKTEST_SIMPLIFIED_STATE_MACHINE_NAME: name('state machine'),
+  /** A message whose `workflow` is "backtest-sweep" starts this machine (docs/decisions/0037). */
+  BACKTEST_SWEEP_STATE_MACHINE_NAME: name('state machine'),
+  ...sweepLimitsEnvironment,
   DEFAULT_BACKTEST_WORKFLOW: z._default(z.enum(['backtest', 'backtest-simplified']), 'backtest'),
   REQUEST_DLQ_NAME: name('SQS queue'),
   START_CONCURRENCY: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(10)), 10),
@@ -179,6 +187,59 @@ const compensate = async (request: BacktestRequest, fingerprint: string, cause: 
     });
 };
 
+/** Whether a failed start is retried by SQS (a transient failure, with receives left). */
+const retriedBySqs = (error: Error, record: SQSRecord, env: Environment) =>
+  error.name === 'TransientAwsError' &&
+  Number(record.attributes?.ApproximateReceiveCount ?? 1) < env.MAX_RECEIVES;
+
+/**
+ * A sweep: checked as the sweep machine's first state will check it (every variant, the caps, the
+ * time its waves need), then started as the execution named after its `sweep_id`, with the same
+ * input the API gives it. The machine writes the sweep's record; nothing is written here.
+ */
+const startSweep = async (record: SQSRecord, body: unknown, env: Environment, tools: HandlerTools) => {
+  let sweepId: string;
+  try {
+    sweepId = expandSweep(body, sweepLimitsOf(env)).sweep_id;
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return park(record, 'malformed', { validation_errors: JSON.stringify(error.issues) }, env, tools);
+  }
+  const { partition, region, account } = arnParts(tools.context.invokedFunctionArn);
+  const stateMachineArn = `arn:${partition}:states:${region}:${account}:stateMachine:${env.BACKTEST_SWEEP_STATE_MACHINE_NAME}`;
+  const input = sweepExecutionInput(body as Record<string, unknown>);
+  limit ??= createLimiter(env.START_CONCURRENCY);
+  try {
+    await limit(() => sfn.send(new StartExecutionCommand({ stateMachineArn, name: sweepId, input })));
+    tools.metrics.addMetric('SweepsStarted', MetricUnit.Count, 1);
+    return;
+  } catch (error) {
+    if (!isAwsErrorNamed(error, 'ExecutionAlreadyExists')) {
+      const mapped = toWorkflowError(error, `Starting sweep ${sweepId}`);
+      if (retriedBySqs(mapped, record, env)) throw mapped;
+      return park(record, 'start-failed', { error: `${mapped.name}: ${mapped.message}` }, env, tools);
+    }
+  }
+  // The name is taken: the same sweep again (a redelivery, or the API's start) is done; another is a conflict.
+  const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${sweepId}`;
+  const existing = await sfn.send(new DescribeExecutionCommand({ executionArn })).catch((error: unknown) => {
+    throw toWorkflowError(error, `Describing sweep ${sweepId}`);
+  });
+  if (existing.input !== undefined && canonicalJson(JSON.parse(existing.input)) === input) {
+    tools.logger.info('Sweep already started', { sweep_id: sweepId, status: existing.status });
+    return;
+  }
+  const conflict = `sweep_id ${sweepId} already started a sweep with a different request (status ${existing.status})`;
+  return park(record, 'conflict', { conflict, existing_status: String(existing.status) }, env, tools);
+};
+
+/** A message naming the sweep workflow: a structured field, never a guess from the body's text. */
+const isSweepRequest = (body: unknown) =>
+  typeof body === 'object' &&
+  body !== null &&
+  !Array.isArray(body) &&
+  (body as { workflow?: unknown }).workflow === 'backtest-sweep';
+
 /** One message: validate, record PENDING, start the execution named after the run. */
 const startRun = async (record: SQSRecord, env: Environment, tools: HandlerTools) => {
   let body: unknown;
@@ -188,6 +249,7 @@ const startRun = async (record: SQSRecord, env: Environment, tools: HandlerTools
     const issues = [{ field: '(body)', message: 'must be a JSON object' }];
     return park(record, 'malformed', { validation_errors: JSON.stringify(issues) }, env, tools);
   }
+  if (isSweepRequest(body)) return startSweep(record, body, env, tools);
   const parsed = check(backtestRequestSchema, body);
   if (!parsed.ok) {
     return park(record, 'malformed', { validation_errors: JSON.stringify(parsed.issues) }, env, tools);
@@ -223,17 +285,17 @@ const startRun = async (record: SQSRecord, env: Environment, tools: HandlerTools
       return;
     }
     const mapped = toWorkflowError(error, `Starting backtest ${request.run_id}`);
-    const receives = Number(record.attributes?.ApproximateReceiveCount ?? 1);
     // SQS retries a transient failure, up to the queue's redrive count; after that, or for a
     // refusal no retry can change (denied, no such machine), the run is closed here.
-    if (mapped.name === 'TransientAwsError' && receives < env.MAX_RECEIVES) throw mapped;
+    if (retriedBySqs(mapped, record, env)) throw mapped;
     await compensate(request, fingerprint, mapped, env);
     return park(record, 'start-failed', { error: `${mapped.name}: ${mapped.message}` }, env, tools);
   }
 };
 
 /**
- * The SQS backtest trigger: each message becomes one execution named after its run id. Failed
+ * The SQS backtest trigger: each message becomes one execution named after its run id (a sweep's,
+ * after its sweep id, on the sweep machine). Failed
  * records are reported (ReportBatchItemFailures) and retried by SQS, the rest of the batch is not;
  * a malformed message is parked in the DLQ at once instead of being retried until it gets there.
  */

@@ -110,6 +110,17 @@ const NESTS_THE_DATA_SYNC: Statement[] = [
 ];
 
 const SWEEP_MACHINE = 'tradai-${sls:stage}-backtest-sweep';
+/**
+ * What every function that takes a sweep reads (lambda-kit's sweepLimitsEnvironment): the stage's
+ * caps, and the machines' timeouts, which a test holds equal to the ASL's TimeoutSeconds.
+ */
+const SWEEP_LIMITS = {
+  MAX_SWEEP_VARIANTS: '${self:custom.maxSweepVariants}',
+  MAX_SWEEP_CONCURRENCY: '${self:custom.maxSweepConcurrency}',
+  SWEEP_WAVE_SECONDS: '${self:custom.sweepWaveSeconds}',
+  SWEEP_TIMEOUT_SECONDS: '604800',
+  DATA_SYNC_TIMEOUT_SECONDS: '3000',
+};
 
 export const MACHINES = [
   {
@@ -404,8 +415,7 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
     description: 'Validates a parameter sweep and writes its backtest variants for the Distributed Map',
     environment: {
       RUNS_BUCKET: '${self:custom.runsBucket}',
-      MAX_SWEEP_VARIANTS: '${self:custom.maxSweepVariants}',
-      MAX_SWEEP_CONCURRENCY: '${self:custom.maxSweepConcurrency}',
+      ...SWEEP_LIMITS,
     },
     statements: [s3Objects('WriteSweepItems', 's3:PutObject', 'runsBucket', 'sweeps/*/items.json')],
   },
@@ -502,8 +512,7 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
       DATA_SYNC_STATE_MACHINE_NAME: '${self:custom.dataSyncStateMachineName}',
       DEPLOY_STATE_MACHINE_NAME: 'tradai-${sls:stage}-deploy',
       BACKTEST_SWEEP_STATE_MACHINE_NAME: SWEEP_MACHINE,
-      MAX_SWEEP_VARIANTS: '${self:custom.maxSweepVariants}',
-      MAX_SWEEP_CONCURRENCY: '${self:custom.maxSweepConcurrency}',
+      ...SWEEP_LIMITS,
     },
     events: [
       {
@@ -550,11 +559,14 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
   {
     key: 'backtestTrigger',
     package: 'backtest-trigger',
-    description: 'Starts a backtest execution per SQS request - PENDING record, execution named after run_id',
+    description:
+      'Starts a backtest execution per SQS request - PENDING record, execution named after run_id; a sweep after its sweep_id',
     environment: {
       WORKFLOW_STATE_TABLE: 'tradai-${sls:stage}-workflow-state',
       BACKTEST_STATE_MACHINE_NAME: 'tradai-${sls:stage}-backtest',
       BACKTEST_SIMPLIFIED_STATE_MACHINE_NAME: 'tradai-${sls:stage}-backtest-simplified',
+      BACKTEST_SWEEP_STATE_MACHINE_NAME: SWEEP_MACHINE,
+      ...SWEEP_LIMITS,
       DEFAULT_BACKTEST_WORKFLOW: "${env:TRADAI_DEFAULT_BACKTEST_WORKFLOW, 'backtest'}",
       REQUEST_DLQ_NAME: 'tradai-${sls:stage}-backtest-requests-dlq',
       START_CONCURRENCY: '10',
@@ -589,7 +601,11 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
         {
           Ref: 'BacktestSimplifiedStateMachine',
         },
+        { Ref: 'BacktestSweepStateMachine' },
       ]),
+      allow('DescribeSweepsForIdempotentStarts', 'states:DescribeExecution', {
+        'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${SWEEP_MACHINE}:*`,
+      }),
     ],
   },
   {

@@ -4,7 +4,12 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { awsError, fakeContext, SPEC_TEST_INPUT } from '@tradai/lambda-kit/testing';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -52,6 +57,7 @@ describe('backtest-trigger', () => {
     vi.stubEnv('BACKTEST_STATE_MACHINE_NAME', 'tradai-dev-backtest');
     vi.stubEnv('BACKTEST_SIMPLIFIED_STATE_MACHINE_NAME', 'tradai-dev-backtest-simplified');
     vi.stubEnv('REQUEST_DLQ_NAME', 'tradai-dev-backtest-requests-dlq');
+    vi.stubEnv('BACKTEST_SWEEP_STATE_MACHINE_NAME', 'tradai-dev-backtest-sweep');
   });
 
   it('records PENDING and starts the execution named after the run, with the request normalised', async () => {
@@ -280,5 +286,130 @@ describe('backtest-trigger', () => {
     // Assess
     expect(sfnMock).toReceiveCommandTimes(StartExecutionCommand, 10);
     expect(peak).toBe(3);
+  });
+
+  describe('a sweep on the queue (workflow: "backtest-sweep")', () => {
+    const SWEEP_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:tradai-dev-backtest-sweep';
+    const { run_id: _, ...base } = SPEC_TEST_INPUT;
+    const sweep = {
+      ...base,
+      workflow: 'backtest-sweep',
+      sweep_id: 'grid-6',
+      grid: { stoploss: [-0.05, -0.1, -0.2], minimal_roi: [{ '0': 0.1 }, { '0': 0.05 }] },
+    };
+    const { workflow: _kind, ...machineInput } = sweep;
+    const parked = () => sqsMock.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+
+    it('starts the sweep machine, named after the sweep_id, with the input the API gives it, and writes no record', async () => {
+      // Act
+      const response = await invoke(message('s1', sweep));
+
+      // Assess
+      expect(response).toEqual({ batchItemFailures: [] });
+      const start = sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+      expect(start).toMatchObject({ stateMachineArn: SWEEP_MACHINE, name: 'grid-6' });
+      expect(JSON.parse(String(start?.input))).toEqual(machineInput);
+      expect(dynamodbMock).not.toReceiveCommand(PutItemCommand);
+    });
+
+    it('parks a sweep over the cap as malformed, naming its count, and starts nothing', async () => {
+      // Prepare
+      vi.stubEnv('MAX_SWEEP_VARIANTS', '5');
+
+      // Act
+      const response = await invoke(message('big', sweep));
+
+      // Assess
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(sfnMock).not.toReceiveCommand(StartExecutionCommand);
+      expect(parked()[0]?.MessageAttributes).toMatchObject({
+        reason: { DataType: 'String', StringValue: 'malformed' },
+        validation_errors: {
+          DataType: 'String',
+          StringValue: JSON.stringify([
+            { field: 'grid', message: 'makes 6 variants; a sweep may run at most 5' },
+          ]),
+        },
+      });
+    });
+
+    it('parks a sweep whose waves cannot end before the machine times out, and starts nothing', async () => {
+      // Prepare: 1,000 variants one at a time, 90 minutes a wave, against 7 days
+      const slow = {
+        ...sweep,
+        grid: undefined,
+        variants: Array.from({ length: 1_000 }, (_, i) => ({ stoploss: -0.01 - i / 10_000 })),
+        max_concurrency: 1,
+      };
+
+      // Act
+      await invoke(message('slow', slow));
+
+      // Assess
+      expect(sfnMock).not.toReceiveCommand(StartExecutionCommand);
+      expect(parked()[0]?.MessageAttributes?.validation_errors?.StringValue).toContain(
+        '"field":"max_concurrency","message":"1000 variants, 1 at a time, run in 1000 waves',
+      );
+    });
+
+    it('treats a redelivered sweep (the same request, already started) as done', async () => {
+      // Prepare
+      sfnMock.on(StartExecutionCommand).rejects(alreadyExists());
+      sfnMock
+        .on(DescribeExecutionCommand)
+        .resolves({ status: 'RUNNING', input: JSON.stringify({ ...machineInput, sweep_id: 'grid-6' }) });
+
+      // Act
+      const response = await invoke(message('again', sweep));
+
+      // Assess
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(sfnMock).toReceiveCommandWith(DescribeExecutionCommand, {
+        executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-backtest-sweep:grid-6',
+      });
+      expect(sqsMock).not.toReceiveCommand(SendMessageCommand);
+    });
+
+    it('parks a sweep that reuses a sweep_id with another request as a conflict', async () => {
+      // Prepare
+      sfnMock.on(StartExecutionCommand).rejects(alreadyExists());
+      sfnMock
+        .on(DescribeExecutionCommand)
+        .resolves({ status: 'SUCCEEDED', input: JSON.stringify({ ...machineInput, top_n: 3 }) });
+
+      // Act
+      const response = await invoke(message('reuse', sweep));
+
+      // Assess
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(parked()[0]?.MessageAttributes).toMatchObject({
+        reason: { StringValue: 'conflict' },
+        existing_status: { StringValue: 'SUCCEEDED' },
+      });
+    });
+
+    it('leaves a throttled sweep start to SQS, and parks it once the receives run out', async () => {
+      // Prepare
+      sfnMock.on(StartExecutionCommand, { name: 'grid-6' }).rejects(awsError('ThrottlingException', 400));
+      const last = { ...message('last', sweep), attributes: { ApproximateReceiveCount: '5' } };
+
+      // Act
+      const retried = await invoke(message('first', sweep), message('fine', request('run-1')));
+      const given = await invoke(last as never);
+
+      // Assess
+      expect(retried).toEqual({ batchItemFailures: [{ itemIdentifier: 'first' }] });
+      expect(given).toEqual({ batchItemFailures: [] });
+      expect(parked()[0]?.MessageAttributes).toMatchObject({ reason: { StringValue: 'start-failed' } });
+    });
+
+    it('runs a message whose `workflow` is not the sweep as a backtest request (and refuses the sweep fields)', async () => {
+      // Act
+      await invoke(message('mixed', { ...sweep, workflow: 'backtest' }));
+
+      // Assess: validated as a backtest, where sweep_id is allowed but grid is not
+      expect(sfnMock).not.toReceiveCommand(StartExecutionCommand);
+      expect(parked()[0]?.MessageAttributes?.validation_errors?.StringValue).toContain('grid');
+    });
   });
 });
