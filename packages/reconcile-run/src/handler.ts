@@ -16,6 +16,7 @@ import {
   runIdSchema,
   type StatusChange,
   statusChangeEventSchema,
+  sweepIdSchema,
   TransientAwsError,
   tableNameSchema,
   toWorkflowError,
@@ -202,12 +203,33 @@ const claimNotice = async (key: string, env: Environment): Promise<boolean> => {
 /** The workflows that keep a workflow-state record: both backtest machines, and a sweep's own. */
 const RECORDED: readonly Workflow[] = ['backtest', 'backtest-simplified', 'backtest-sweep'];
 
-/** notify-completion tells people, in the one format every workflow uses. */
+/**
+ * The sweep a backtest execution ran for, from its input's `sweep_id` (a structured field the sweep
+ * machine sets on each variant). A sweep's own execution is none: it notifies for itself.
+ */
+const sweepOfVariant = (workflow: Workflow, detail: StatusChange): string | undefined => {
+  if (workflow !== 'backtest' && workflow !== 'backtest-simplified') return undefined;
+  let sweepId: unknown;
+  try {
+    sweepId = (JSON.parse(detail.input ?? '{}') as { sweep_id?: unknown }).sweep_id;
+  } catch {
+    return undefined;
+  }
+  return check(sweepIdSchema, sweepId).ok ? (sweepId as string) : undefined;
+};
+
+/**
+ * notify-completion tells people, in the one format every workflow uses. A sweep's variant carries
+ * its `sweep_id`, so notify-completion leaves it to the sweep: an aborted sweep of 50 running
+ * variants sends one notice, not 51.
+ */
 const notify = async (workflow: Workflow, runId: string | undefined, detail: FailedEnd, env: Environment) => {
+  const sweepId = sweepOfVariant(workflow, detail);
   const payload = {
     workflow,
     status: detail.status,
     ...(runId && RECORDED.includes(workflow) ? { run_id: runId } : {}),
+    ...(sweepId ? { sweep_id: sweepId } : {}),
     execution_arn: detail.executionArn,
     error: errorOf(detail),
   };

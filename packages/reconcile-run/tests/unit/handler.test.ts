@@ -204,6 +204,41 @@ describe('reconcile-run', () => {
     expect(result).toMatchObject({ workflow: 'backtest-sweep', record: 'reconciled', notified: true });
     expect(world.records['grid-24']?.status?.S).toBe('TIMED_OUT');
     expect(notices()).toEqual([expect.objectContaining({ workflow: 'backtest-sweep', run_id: 'grid-24' })]);
+    expect(notices()[0]).not.toHaveProperty('sweep_id');
+  });
+
+  it("hands notify-completion an aborted variant's sweep_id, so the sweep alone notifies", async () => {
+    // Prepare: a variant of sweep grid-24, running when the sweep was stopped
+    const variantArn = 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-backtest:grid-24-3';
+    const world = tables({ 'grid-24-3': { status: { S: 'RUNNING' }, execution_arn: { S: variantArn } } });
+
+    // Act
+    await invoke(
+      statusChangeEvent('ABORTED', {
+        executionArn: variantArn,
+        name: 'grid-24-3',
+        input: JSON.stringify({ run_id: 'grid-24-3', sweep_id: 'grid-24' }),
+      }),
+    );
+
+    // Assess
+    expect(world.records['grid-24-3']?.status?.S).toBe('ABORTED');
+    expect(notices()).toEqual([expect.objectContaining({ run_id: 'grid-24-3', sweep_id: 'grid-24' })]);
+  });
+
+  it.each([
+    ['a sweep_id that is not one', { run_id: 'run-42', sweep_id: '../../etc' }],
+    ['no sweep_id', { run_id: 'run-42' }],
+    ['a null sweep_id (a run of its own)', { run_id: 'run-42', sweep_id: null }],
+  ])('notifies a backtest with %s as a run of its own', async (_, input) => {
+    // Prepare
+    tables({ 'run-42': { status: { S: 'RUNNING' }, execution_arn: { S: EXECUTION } } });
+
+    // Act
+    await invoke(event('ABORTED', { input: JSON.stringify(input) }));
+
+    // Assess
+    expect(notices()[0]).not.toHaveProperty('sweep_id');
   });
 
   it("closes the trigger's PENDING record of an execution that timed out before claiming it", async () => {
