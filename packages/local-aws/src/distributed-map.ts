@@ -181,6 +181,9 @@ export const runDistributedMap = async (
     const slot = await place();
     if (exceeded) break;
     const start = clocks[slot] as number;
+    // Stopped from outside (the execution holding the Map was aborted): no item starts after that.
+    const stopAt = world.stopAt;
+    if (stopAt !== undefined && start >= stopAt) break;
     const value = items[index];
     const selected = state.ItemSelector
       ? await evaluate(state.ItemSelector, input, { Map: { Item: { Index: index, Value: value } } })

@@ -219,8 +219,14 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
   // A Distributed Map's ItemProcessor runs as child executions of the machine that holds the Map.
   const definition = options.processor?.definition ?? resolvedAsl(machine);
   const engineDefinition = withDistributedMapsAsTasks(definition);
-  if (endOutsideAsl && definition.States[endOutsideAsl.at]?.Type !== 'Task') {
-    throw new Error(`end_outside_asl.at must name a Task state of ${machine}, not ${endOutsideAsl.at}`);
+  const delayedStop = endOutsideAsl?.after_minutes !== undefined;
+  if (delayedStop && endOutsideAsl?.as !== 'ABORTED')
+    throw new Error(`end_outside_asl.after_minutes is for an ABORTED end, not ${endOutsideAsl?.as}`);
+  const endAt = endOutsideAsl ? definition.States[endOutsideAsl.at] : undefined;
+  if (endOutsideAsl && endAt?.Type !== 'Task' && !(delayedStop && endAt && isDistributedMap(endAt))) {
+    throw new Error(
+      `end_outside_asl.at must name a Task state of ${machine} (or, with after_minutes, a Distributed Map), not ${endOutsideAsl.at}`,
+    );
   }
   let endedOutside: EndOutsideAsl['as'] | undefined;
   let abortExecution = () => {};
@@ -234,21 +240,8 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
   const taskResourceLocalHandlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [name, state] of taskStates(engineDefinition)) {
-    taskResourceLocalHandlers[name] = async (params: JSONValue): Promise<JSONValue> => {
-      if (endOutsideAsl?.at === name && !endedOutside) {
-        // AWS ends the execution here: nothing after this state runs, no Catch sees it.
-        endedOutside = endOutsideAsl.as;
-        if (endedOutside === 'TIMED_OUT')
-          world.now = Date.parse(startedAt) + (definition.TimeoutSeconds ?? 0) * 1000;
-        // The first state may start before run() has returned its handle: abort on the next turn,
-        // then settle the task so the engine clears its timers; an aborted execution runs no further state.
-        return new Promise<JSONValue>((_, reject) =>
-          setImmediate(() => {
-            abortExecution();
-            reject(namedError('Local.ExecutionEnded', 'The execution ended outside its ASL'));
-          }),
-        );
-      }
+    /** The task as the world answers it (or the case's mock says). */
+    const answer = async (params: JSONValue): Promise<JSONValue> => {
       const invocation = invocations.get(name) ?? 0;
       invocations.set(name, invocation + 1);
       if (holdAt?.state === name && invocation === 0) await holdAt.until();
@@ -280,6 +273,49 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
         })) as JSONValue;
       }
       return (await answerTask(state, params, ctx)) as JSONValue;
+    };
+    taskResourceLocalHandlers[name] = async (params: JSONValue): Promise<JSONValue> => {
+      // AWS ends the execution here: nothing after this state runs, no Catch sees it. The first
+      // state may start before run() has returned its handle: abort on the next turn, then settle
+      // the task so the engine clears its timers; an aborted execution runs no further state.
+      const endHere = (as: EndOutsideAsl['as']) => {
+        endedOutside = as;
+        return new Promise<JSONValue>((_, reject) =>
+          setImmediate(() => {
+            abortExecution();
+            reject(namedError('Local.ExecutionEnded', 'The execution ended outside its ASL'));
+          }),
+        );
+      };
+      /**
+       * Stopped from outside by now (world.stopAt): the execution ends ABORTED at the time the stop
+       * came, not when this state would have ended. A container that ran on past it is not cut
+       * short in the world; the execution's end is.
+       */
+      const stopped = () => {
+        const stopAt = world.stopAt;
+        if (stopAt === undefined || world.now < stopAt || endedOutside) return false;
+        world.now = stopAt;
+        return true;
+      };
+      if (stopped()) return endHere('ABORTED');
+      if (endOutsideAsl?.at === name && !endedOutside) {
+        if (endOutsideAsl.after_minutes !== undefined) {
+          world.stopAt ??= world.now + endOutsideAsl.after_minutes * 60_000;
+        } else {
+          if (endOutsideAsl.as === 'TIMED_OUT')
+            world.now = Date.parse(startedAt) + (definition.TimeoutSeconds ?? 0) * 1000;
+          return endHere(endOutsideAsl.as);
+        }
+      }
+      let result: JSONValue;
+      try {
+        result = await answer(params);
+      } catch (error) {
+        if (stopped()) return endHere('ABORTED');
+        throw error;
+      }
+      return stopped() ? endHere('ABORTED') : result;
     };
   }
   for (const [name, state] of allStates(engineDefinition)) if (state.Retry) retryIntervalOverrides[name] = 0;

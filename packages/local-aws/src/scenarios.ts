@@ -51,6 +51,13 @@ export interface CaseDefinition {
 export interface EndOutsideAsl {
   at: string;
   as: 'ABORTED' | 'TIMED_OUT' | 'CRASHED';
+  /**
+   * ABORTED only: the stop comes this many simulated minutes after `at` starts, not as it starts.
+   * `at` may then be a Distributed Map: its children running at that time end ABORTED, with the
+   * executions they started, and the items not yet started never start, as when an operator stops
+   * a sweep on AWS. Each execution stops at the first state it starts from that time on.
+   */
+  after_minutes?: number;
 }
 
 export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';

@@ -97,8 +97,12 @@ export type Usage =
   | { kind: 'lambda:invoke'; function: string; memoryMb: number; billedMs: number }
   | { kind: 'states:execution'; stateMachine: string; name: string; transitions: number };
 
-/** The clock of an execution that runs beside others in one world. */
-const executionClocks = new AsyncLocalStorage<{ world: World; now: number }>();
+/**
+ * The clock of an execution that runs beside others in one world, and when it is stopped: the
+ * world time at which its parent's abort reaches it (AWS stops a Map Run's children, and a `.sync`
+ * task's nested execution, with their parent).
+ */
+const executionClocks = new AsyncLocalStorage<{ world: World; now: number; stopAt: number | undefined }>();
 
 /**
  * Runs `body` on a clock of its own for `world`, starting at `start`: as on AWS, executions that
@@ -109,7 +113,7 @@ export const onOwnClock = async <T>(
   start: number,
   body: () => Promise<T>,
 ): Promise<[T, number]> => {
-  const clock = { world, now: start };
+  const clock = { world, now: start, stopAt: world.stopAt };
   const result = await executionClocks.run(clock, body);
   return [result, clock.now];
 };
@@ -153,6 +157,23 @@ export class World {
     const own = executionClocks.getStore();
     if (own?.world === this) own.now = value;
     else this.#now = value;
+  }
+
+  #stopAt: number | undefined;
+  /**
+   * When the running execution is stopped from outside (an operator's StopExecution, simulated):
+   * it ends ABORTED at the first state it starts at or after this time, and so does every child
+   * execution started on its behalf (they inherit it with their clock).
+   */
+  get stopAt(): number | undefined {
+    const own = executionClocks.getStore();
+    return own?.world === this ? own.stopAt : this.#stopAt;
+  }
+
+  set stopAt(value: number | undefined) {
+    const own = executionClocks.getStore();
+    if (own?.world === this) own.stopAt = value;
+    else this.#stopAt = value;
   }
 
   constructor(

@@ -231,3 +231,39 @@ describe('a backtest that is a variant of a sweep', () => {
     expect(run.world.published).toEqual([]);
   });
 });
+
+describe('a sweep stopped from outside (AbortedSweep: StopExecution 60 simulated minutes in)', () => {
+  it('aborts the running variants with it, starts no other, and leaves every record closed with one notice', async () => {
+    // Prepare
+    const { runWorkflow, TABLE } = await import('@tradai/local-aws');
+
+    // Act
+    const run = await runWorkflow({ machine: 'backtest-sweep', caseName: 'AbortedSweep' });
+
+    // Assess: 24 variants, 8 at a time, 42 minutes each; the stop comes in the second wave
+    const variant = (index: number) =>
+      run.world.record(TABLE, `sweep-20260105-strategytestv3-grid-${index}`) as
+        | { status?: string }
+        | undefined;
+    const statuses = Array.from({ length: 24 }, (_, index) => variant(index)?.status ?? 'never started');
+    expect(statuses.filter((s) => s === 'COMPLETED')).toHaveLength(8);
+    expect(statuses.filter((s) => s === 'ABORTED')).toHaveLength(8);
+    expect(statuses.filter((s) => s === 'never started')).toHaveLength(8);
+    expect(run.nested.filter((n) => n.status === 'ABORTED').map((n) => n.name)).toEqual(
+      Array.from({ length: 8 }, (_, index) => `sweep-20260105-strategytestv3-grid-${index + 8}`),
+    );
+    // Each aborted record was closed by reconcile-run at the stop, the sweep's too, on the simulated clock.
+    const stop = new Date(run.end.stopDate).toISOString();
+    expect(Date.parse(stop) - run.end.startDate).toBeGreaterThanOrEqual(60 * MINUTE);
+    expect(Date.parse(stop) - run.end.startDate).toBeLessThan(61 * MINUTE);
+    for (let index = 8; index < 16; index++)
+      expect(variant(index)).toMatchObject({
+        status: 'ABORTED',
+        error_name: 'ExecutionAborted',
+        completed_at: stop,
+      });
+    expect(run.record).toMatchObject({ completed_at: stop });
+    expect(run.record).toMatchObject({ status: 'ABORTED', workflow: 'backtest-sweep' });
+    expect(run.world.published.map((m) => m.attributes.status)).toEqual(['ABORTED']);
+  });
+});
