@@ -97,6 +97,60 @@ describe('the operations dashboard', () => {
     for (const metric of metrics) expect(named).toContain(metric);
   });
 
+  /** The WorkflowType of every machine the stack deploys, as execution-metrics names it. */
+  const workflowTypes = () => [
+    ...new Set(
+      STACK_MACHINES.map((machine) =>
+        workflowTypeOf(
+          `arn:aws:states:eu-west-1:123456789012:stateMachine:tradai-x-${machine.file}`,
+          'tradai-x-',
+        ),
+      ),
+    ),
+  ];
+  const workflowsIn = (title: string) => {
+    const rows = body().widgets.find((w) => w.properties.title === title)?.properties.metrics ?? [];
+    // A row names WorkflowType's value at index 3; "." repeats the row above.
+    let last: unknown;
+    return new Set(
+      rows.map((row) => {
+        last = row[3] === '.' || row[3] === undefined ? last : row[3];
+        return last;
+      }),
+    );
+  };
+
+  it.each(['Executions by workflow and outcome', 'Failures: business (shown) vs infrastructure (pages)'])(
+    'shows every deployed workflow in "%s", the sweep included',
+    (title) => {
+      expect(workflowTypes()).toContain('backtest-sweep');
+      for (const workflow of workflowTypes())
+        expect(workflowsIn(title), String(workflow)).toContain(workflow);
+    },
+  );
+
+  it('shows the sweeps: started, variants accepted, outcomes, and their duration', () => {
+    const sweeps = body().widgets.find(
+      (w) => w.properties.title === 'Parameter sweeps: started, variants, outcomes',
+    );
+    expect((sweeps?.properties.metrics ?? []).map((row) => row[1])).toEqual([
+      'ExecutionStarted',
+      'ExecutionSucceeded',
+      'ExecutionFailed',
+      'ExecutionAborted',
+      'SweepVariants',
+    ]);
+    expect(workflowsIn('Parameter sweep duration (s)')).toEqual(new Set(['backtest-sweep']));
+  });
+
+  it("pages on every deployed workflow's infrastructure failures", () => {
+    const paging = pagingAlarms(resources);
+    const watched = Object.entries(resources)
+      .filter(([id, r]) => paging.has(id) && r.Properties?.MetricName === 'InfrastructureFailure')
+      .map(([, r]) => ((r.Properties?.Dimensions ?? []) as { Name: string; Value: string }[])[0]?.Value);
+    expect(watched.sort()).toEqual(workflowTypes().sort());
+  });
+
   it('shows p50, p90 and max of the backtest duration', () => {
     const widget = body().widgets.find((w) => w.properties.title === 'Backtest duration (s)');
     const stats = (widget?.properties.metrics ?? []).map((row) => (row.at(-1) as { stat?: string }).stat);
