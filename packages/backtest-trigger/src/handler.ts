@@ -3,7 +3,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   awsClientConfig,
   type BacktestRequest,
@@ -61,6 +61,26 @@ const arnParts = (invokedFunctionArn: string) => {
   return { partition, region, account };
 };
 
+/**
+ * The request DLQ's URL, asked of SQS once per container (GetQueueUrl), not built from the region:
+ * the SDK sends SendMessage to the URL's host, so a URL built as `sqs.<region>.amazonaws.com` is
+ * wrong in another partition and bypasses a configured endpoint (moto showed it: issue 14).
+ */
+let dlqUrl: Promise<string> | undefined;
+const requestDlqUrl = (env: Environment) => {
+  dlqUrl ??= sqs
+    .send(new GetQueueUrlCommand({ QueueName: env.REQUEST_DLQ_NAME }))
+    .then(({ QueueUrl }) => {
+      if (!QueueUrl) throw new Error(`SQS gave no URL for ${env.REQUEST_DLQ_NAME}`);
+      return QueueUrl;
+    })
+    .catch((error: unknown) => {
+      dlqUrl = undefined;
+      throw toWorkflowError(error, `Finding the request DLQ ${env.REQUEST_DLQ_NAME}`);
+    });
+  return dlqUrl;
+};
+
 /** Why a message left the queue for the DLQ without becoming a run (the `reason` attribute). */
 type ParkReason = 'malformed' | 'conflict' | 'start-failed';
 
@@ -72,8 +92,7 @@ const park = async (
   env: Environment,
   tools: HandlerTools,
 ) => {
-  const { region, account } = arnParts(tools.context.invokedFunctionArn);
-  const queueUrl = `https://sqs.${region}.amazonaws.com/${account}/${env.REQUEST_DLQ_NAME}`;
+  const queueUrl = await requestDlqUrl(env);
   const attributes = { reason, source_message_id: record.messageId, ...details };
   await sqs
     .send(

@@ -588,7 +588,7 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
         ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
         arnOf('BacktestRequestQueue'),
       ),
-      allow('ParkMalformedRequests', 'sqs:SendMessage', arnOf('BacktestRequestDLQ')),
+      allow('ParkMalformedRequests', ['sqs:GetQueueUrl', 'sqs:SendMessage'], arnOf('BacktestRequestDLQ')),
       allow(
         'RecordPendingRunsAndCloseThoseNeverStarted',
         ['dynamodb:PutItem', 'dynamodb:UpdateItem'],

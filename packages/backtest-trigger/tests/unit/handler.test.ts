@@ -10,7 +10,7 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { awsError, fakeContext, SPEC_TEST_INPUT } from '@tradai/lambda-kit/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -53,6 +53,7 @@ describe('backtest-trigger', () => {
     dynamodbMock.on(PutItemCommand).resolves({});
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x' });
     sqsMock.on(SendMessageCommand).resolves({});
+    sqsMock.on(GetQueueUrlCommand).resolves({ QueueUrl: DLQ });
     vi.stubEnv('WORKFLOW_STATE_TABLE', 'tradai-dev-workflow-state');
     vi.stubEnv('BACKTEST_STATE_MACHINE_NAME', 'tradai-dev-backtest');
     vi.stubEnv('BACKTEST_SIMPLIFIED_STATE_MACHINE_NAME', 'tradai-dev-backtest-simplified');
@@ -225,6 +226,29 @@ describe('backtest-trigger', () => {
       { field: 'config_overrides.stoploss[0]', message: 'must nest at most 32 levels' },
     ]);
     expect(sfnMock).toReceiveCommandTimes(StartExecutionCommand, 1);
+  });
+
+  it('parks in the DLQ at the URL SQS gives for its name (GetQueueUrl, once a container), not one built from the region', async () => {
+    // Prepare: a partition whose SQS host is not amazonaws.com
+    const chinaDlq = 'https://sqs.cn-north-1.amazonaws.com.cn/123456789012/tradai-dev-backtest-requests-dlq';
+    sqsMock.on(GetQueueUrlCommand).resolves({ QueueUrl: chinaDlq });
+    vi.resetModules();
+    const { handler: fresh } = await import('../../src');
+
+    // Act
+    await fresh({ Records: [message('bad1', '{'), message('bad2', '[')] }, fakeContext());
+    await fresh({ Records: [message('bad3', '{')] }, fakeContext());
+
+    // Assess
+    expect(sqsMock).toReceiveCommandTimes(GetQueueUrlCommand, 1);
+    expect(sqsMock).toReceiveCommandWith(GetQueueUrlCommand, {
+      QueueName: 'tradai-dev-backtest-requests-dlq',
+    });
+    expect(sqsMock.commandCalls(SendMessageCommand).map((call) => call.args[0].input.QueueUrl)).toEqual([
+      chinaDlq,
+      chinaDlq,
+      chinaDlq,
+    ]);
   });
 
   it('parks a malformed message in the DLQ with its errors instead of retrying it', async () => {
