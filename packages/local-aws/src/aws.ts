@@ -295,8 +295,13 @@ const interceptTheSdk = () => {
     );
     return {};
   });
-  dynamodb.on(DeleteItemCommand).callsFake(async ({ TableName, Key }) => {
-    world().deleteItem(String(TableName), Key ?? {});
+  // Under its condition, as DynamoDB does: reconcile-run releases a deploy's lease only if the
+  // execution still holds it (the condition was ignored here until the moto tier compared them).
+  dynamodb.on(DeleteItemCommand).callsFake(async (input) => {
+    const table = String(input.TableName);
+    conditional(table, input.Key, input.ReturnValuesOnConditionCheckFailure, () =>
+      world().deleteItem(table, input.Key ?? {}, input.ConditionExpression ? (input as never) : undefined),
+    );
     return {};
   });
 

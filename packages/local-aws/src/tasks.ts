@@ -1,6 +1,6 @@
 import type { Timeframe } from '@tradai/lambda-kit';
 import { StatesTimeoutError } from 'aws-local-stepfunctions';
-import type { ExpressionInput } from './dynamodb-expressions';
+import { answerDynamoDbTask } from './dynamodb-tasks';
 import { describeExecution, describeStoppedTask } from './ecs-shapes';
 import { simulatedFreqtradeResult } from './freqtrade';
 import { invokeLocalFunction, isLocalFunction, LOCAL_BUCKETS } from './handlers';
@@ -417,25 +417,10 @@ export const answerTask = async (state: AslState, params: unknown, ctx: TaskCont
     return invokeLocalFunction(state.Resource, params);
   switch (state.Resource) {
     case 'arn:aws:states:::dynamodb:updateItem':
-      ctx.world.updateItem(
-        String(p.TableName),
-        p.Key as Record<string, { S: string }>,
-        p as unknown as ExpressionInput,
-      );
-      return {};
-    case 'arn:aws:states:::dynamodb:putItem': {
-      const item = p.Item as Record<string, Record<string, unknown>>;
-      const keyName = Object.keys(item)[0] ?? '';
-      ctx.world.putItem(String(p.TableName), { [keyName]: item[keyName] }, item, p as never);
-      return {};
-    }
-    case 'arn:aws:states:::dynamodb:getItem': {
-      const item = ctx.world.item(String(p.TableName), p.Key as Record<string, unknown>);
-      return item ? { Item: item } : {};
-    }
+    case 'arn:aws:states:::dynamodb:putItem':
+    case 'arn:aws:states:::dynamodb:getItem':
     case 'arn:aws:states:::dynamodb:deleteItem':
-      ctx.world.deleteItem(String(p.TableName), p.Key as Record<string, unknown>, p as never);
-      return {};
+      return answerDynamoDbTask(ctx.world, state.Resource, p);
     case 'arn:aws:states:::sqs:sendMessage':
       ctx.world.send({ queueUrl: String(p.QueueUrl), body: p.MessageBody });
       return { MessageId: `local-${ctx.world.queued.length}`, MD5OfMessageBody: '0'.repeat(32) };

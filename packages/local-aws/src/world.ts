@@ -219,9 +219,17 @@ export class World {
    * family, with ECS's default deployment configuration (start the new task first).
    */
   addService(name: string, taskFamily: string, image: string) {
+    // A revision ECS would take: a Fargate task needs its size (ECS refuses a definition with
+    // neither task nor container memory, as moto showed: docs/decisions/0039).
     const previous = this.registerTaskDefinition(
       taskFamily,
-      { containerDefinitions: [{ name: 'strategy', image }] },
+      {
+        containerDefinitions: [{ name: 'strategy', image }],
+        networkMode: 'awsvpc',
+        requiresCompatibilities: ['FARGATE'],
+        cpu: '512',
+        memory: '1024',
+      },
       [],
       false,
     );

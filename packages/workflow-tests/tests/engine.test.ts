@@ -135,3 +135,44 @@ describe('simulated time, everywhere a run reads the clock', () => {
     });
   });
 });
+
+describe("the in-memory DynamoDB answers the functions' SDK calls as DynamoDB does", () => {
+  it('deletes under a DeleteItem condition only when it holds (a lease another execution took stays)', async () => {
+    // Prepare: the lease now belongs to execution B
+    const { seedWorld, withWorld } = await import('@tradai/local-aws');
+    const { DeleteItemCommand, DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+    const world = seedWorld();
+    const key = { service: { S: 'tradai-local-live-strategytestv3' } };
+    world.putItem('leases', key, { ...key, execution_arn: { S: 'arn:b' } }, {});
+    const release = (arn: string) =>
+      new DynamoDBClient({}).send(
+        new DeleteItemCommand({
+          TableName: 'leases',
+          Key: key,
+          ConditionExpression: 'execution_arn = :arn',
+          ExpressionAttributeValues: { ':arn': { S: arn } },
+        }),
+      );
+
+    // Act
+    const byA = await withWorld(world, {}, () =>
+      release('arn:a').then(
+        () => 'deleted',
+        (e: Error) => e.name,
+      ),
+    );
+    const held = world.item('leases', key);
+    const byB = await withWorld(world, {}, () =>
+      release('arn:b').then(
+        () => 'deleted',
+        (e: Error) => e.name,
+      ),
+    );
+
+    // Assess
+    expect(byA).toBe('ConditionalCheckFailedException');
+    expect(held).toMatchObject({ execution_arn: { S: 'arn:b' } });
+    expect(byB).toBe('deleted');
+    expect(world.item('leases', key)).toBeUndefined();
+  });
+});
