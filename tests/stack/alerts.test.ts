@@ -151,6 +151,28 @@ describe('the operations dashboard', () => {
     expect(watched.sort()).toEqual(workflowTypes().sort());
   });
 
+  it('lists in its alarm widget, by ARN built from their names, exactly the alarms it is created after', () => {
+    // Prepare
+    const dashboard = resources.OperationsDashboard as {
+      DependsOn?: string[];
+      Properties: Record<string, unknown>;
+    };
+    const sub = dashboard.Properties.DashboardBody as {
+      'Fn::Sub': [string, { AlarmArns: { 'Fn::Join': [string, { 'Fn::Sub': string }[]] } }];
+    };
+
+    // Act
+    const named = sub['Fn::Sub'][1].AlarmArns['Fn::Join'][1].map(
+      (arn) => /:alarm:([\w-]+)"$/.exec(arn['Fn::Sub'])?.[1],
+    );
+    const after = (dashboard.DependsOn ?? []).map((id) => resources[id]?.Properties?.AlarmName);
+
+    // Assess: each name is an alarm of the stack, and the dashboard waits for it
+    expect(named.length).toBeGreaterThanOrEqual(8);
+    expect(named).toEqual(after);
+    for (const id of dashboard.DependsOn ?? []) expect(resources[id]?.Type).toBe('AWS::CloudWatch::Alarm');
+  });
+
   it('shows p50, p90 and max of the backtest duration', () => {
     const widget = body().widgets.find((w) => w.properties.title === 'Backtest duration (s)');
     const stats = (widget?.properties.metrics ?? []).map((row) => (row.at(-1) as { stat?: string }).stat);
