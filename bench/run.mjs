@@ -187,6 +187,7 @@ const triggerRun = spawnSync(process.execPath, [triggerBundle], {
     WORKFLOW_STATE_TABLE: 'tradai-bench-workflow-state',
     BACKTEST_STATE_MACHINE_NAME: 'tradai-bench-backtest',
     BACKTEST_SIMPLIFIED_STATE_MACHINE_NAME: 'tradai-bench-backtest-simplified',
+    BACKTEST_SWEEP_STATE_MACHINE_NAME: 'tradai-bench-backtest-sweep',
     REQUEST_DLQ_NAME: 'tradai-bench-backtest-requests-dlq',
   },
 });
