@@ -65,16 +65,20 @@ describe('validate-strategy, packaged, against ECR and S3 on moto', () => {
 });
 
 describe('data-collection-proxy and validate-data-quality, packaged, against dataset manifests in S3', () => {
-  it('finds data fresh when every manifest covers the range', () => {
-    const result = answer(
+  /** check-freshness on the seed's 5m data (it covers January 2018) from 5 January to `end_date`. */
+  const freshness = (symbols: string[], end_date: string) =>
+    answer(
       invokePackaged('data-collection-proxy', {
         operation: 'check-freshness',
-        symbols: ['ETH/BTC', 'ADA/BTC'],
+        symbols,
         timeframe: '5m',
         start_date: '2018-01-05',
-        end_date: '2018-01-25',
+        end_date,
       }),
     );
+
+  it('finds data fresh when every manifest covers the range', () => {
+    const result = freshness(['ETH/BTC', 'ADA/BTC'], '2018-01-25');
     expect(result).toMatchObject({
       all_fresh: true,
       symbols: [
@@ -85,15 +89,7 @@ describe('data-collection-proxy and validate-data-quality, packaged, against dat
   });
 
   it('names a range past the data and a manifest that S3 does not have (NoSuchKey)', () => {
-    const result = answer(
-      invokePackaged('data-collection-proxy', {
-        operation: 'check-freshness',
-        symbols: ['ETH/BTC', 'DOGE/BTC'],
-        timeframe: '5m',
-        start_date: '2018-01-05',
-        end_date: '2018-03-25',
-      }),
-    );
+    const result = freshness(['ETH/BTC', 'DOGE/BTC'], '2018-03-25');
     expect(result).toMatchObject({
       all_fresh: false,
       symbols: [
