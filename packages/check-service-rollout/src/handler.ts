@@ -4,6 +4,8 @@ import {
   awsClientConfig,
   ConfigurationError,
   createWorkflowHandler,
+  MAX_ROLLOUT_SECONDS,
+  ROLLOUT_POLL_SECONDS,
   RolloutFailedError,
   RolloutInProgressError,
   RolloutTimedOutError,
@@ -37,9 +39,6 @@ export const environment = z.object({
   ),
 });
 
-/** The deploy machine's RolloutInProgressError retrier: every 30 s, at most 40 times. */
-export const ROLLOUT_POLL_SECONDS = 30;
-export const MAX_ROLLOUT_SECONDS = 40 * ROLLOUT_POLL_SECONDS;
 /** ECS's default stopTimeout: SIGTERM, then SIGKILL 30 s later. */
 export const STOP_TIMEOUT_SECONDS = 30;
 

@@ -2,6 +2,13 @@ import * as z from 'zod/mini';
 import { runIdSchema, strategyNameSchema, strategyVersionSchema } from './contracts';
 
 export const DEPLOY_ENVIRONMENTS = ['dry-run', 'live'] as const;
+
+/**
+ * The deploy machine's RolloutInProgressError retrier: every 30 s, at most 40 times. Shared by
+ * check-service-rollout, the ASL checks, and the local world's clock, which load nothing else of it.
+ */
+export const ROLLOUT_POLL_SECONDS = 30;
+export const MAX_ROLLOUT_SECONDS = 40 * ROLLOUT_POLL_SECONDS;
 export type DeployEnvironment = (typeof DEPLOY_ENVIRONMENTS)[number];
 
 /**

@@ -55,6 +55,8 @@ export {
   type DeployEnvironment,
   type DeployRequest,
   deployRequestSchema,
+  MAX_ROLLOUT_SECONDS,
+  ROLLOUT_POLL_SECONDS,
   tradingServiceName,
 } from './deploy';
 export {

@@ -34,7 +34,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { sdkStreamMixin, Uint8ArrayBlobAdapter } from '@smithy/core/serde';
-import { ROLLOUT_POLL_SECONDS } from '@tradai/check-service-rollout';
+import { ROLLOUT_POLL_SECONDS } from '@tradai/lambda-kit';
 import { ConditionalCheckFailed, type Item } from './dynamodb-expressions';
 import { invokeLocalFunctionByName } from './handlers';
 import type { RolloutBehaviour } from './tasks';

@@ -1,5 +1,9 @@
-import { MAX_ROLLOUT_SECONDS, ROLLOUT_POLL_SECONDS } from '@tradai/check-service-rollout';
-import { FAIL_FAST_ERRORS, RETRYABLE_LAMBDA_ERRORS } from '@tradai/lambda-kit';
+import {
+  FAIL_FAST_ERRORS,
+  MAX_ROLLOUT_SECONDS,
+  RETRYABLE_LAMBDA_ERRORS,
+  ROLLOUT_POLL_SECONDS,
+} from '@tradai/lambda-kit';
 import {
   type AslDefinition,
   type AslState,
