@@ -20,6 +20,20 @@ const allow = (Sid: string, Action: string | string[], Resource: unknown): State
   Resource,
 });
 
+/**
+ * iam:PassRole on the named roles (`self:custom.<name>`, in this account), only to ECS tasks: what
+ * RegisterTaskDefinition and RunTask need to hand a task its roles.
+ */
+const passesRolesToEcsTasks = (Sid: string, customRoleNames: string[]): Statement => ({
+  Sid,
+  Effect: 'Allow',
+  Action: 'iam:PassRole',
+  Resource: customRoleNames.map((name) => ({
+    'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/\${self:custom.${name}}`,
+  })),
+  Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+});
+
 /** A resource's ARN, by its logical id. */
 const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 
@@ -73,25 +87,10 @@ const RUNS_BACKTEST_TASKS: Statement[] = [
       },
     },
   },
-  {
-    Sid: 'PassOnlyTheBacktestTaskRoles',
-    Effect: 'Allow',
-    Action: 'iam:PassRole',
-    Resource: [
-      {
-        'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.backtestTaskRoleName}',
-      },
-      {
-        'Fn::Sub':
-          'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.backtestExecutionRoleName}',
-      },
-    ],
-    Condition: {
-      StringEquals: {
-        'iam:PassedToService': 'ecs-tasks.amazonaws.com',
-      },
-    },
-  },
+  passesRolesToEcsTasks('PassOnlyTheBacktestTaskRoles', [
+    'backtestTaskRoleName',
+    'backtestExecutionRoleName',
+  ]),
 ];
 
 /** Both backtest machines record the run and park unknown errors in the DLQ. */
@@ -160,26 +159,10 @@ export const MACHINES = [
           },
         },
       },
-      {
-        Sid: 'PassOnlyTheDataCollectionTaskRoles',
-        Effect: 'Allow',
-        Action: 'iam:PassRole',
-        Resource: [
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.dataCollectionTaskRoleName}',
-          },
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.dataCollectionExecutionRoleName}',
-          },
-        ],
-        Condition: {
-          StringEquals: {
-            'iam:PassedToService': 'ecs-tasks.amazonaws.com',
-          },
-        },
-      },
+      passesRolesToEcsTasks('PassOnlyTheDataCollectionTaskRoles', [
+        'dataCollectionTaskRoleName',
+        'dataCollectionExecutionRoleName',
+      ]),
       allow('PublishUnknownErrorsToTheDLQ', 'sqs:SendMessage', arnOf('WorkflowDeadLetterQueue')),
     ],
   },
@@ -193,25 +176,10 @@ export const MACHINES = [
         'Fn::Sub':
           'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${self:custom.ecsClusterName}/tradai-${sls:stage}-*',
       }),
-      {
-        Sid: 'PassOnlyTheTradingTaskRoles',
-        Effect: 'Allow',
-        Action: 'iam:PassRole',
-        Resource: [
-          {
-            'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.tradingTaskRoleName}',
-          },
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.tradingExecutionRoleName}',
-          },
-        ],
-        Condition: {
-          StringEquals: {
-            'iam:PassedToService': 'ecs-tasks.amazonaws.com',
-          },
-        },
-      },
+      passesRolesToEcsTasks('PassOnlyTheTradingTaskRoles', [
+        'tradingTaskRoleName',
+        'tradingExecutionRoleName',
+      ]),
       allow('RecordDeployments', 'dynamodb:UpdateItem', arnOf('DeploymentsTable')),
       allow(
         'LeaseOneServiceAtATime',
@@ -380,33 +348,12 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
           },
         },
       },
-      {
-        Sid: 'PassOnlyTheStrategyTaskRoles',
-        Effect: 'Allow',
-        Action: 'iam:PassRole',
-        Resource: [
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.backtestTaskRoleName}',
-          },
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.backtestExecutionRoleName}',
-          },
-          {
-            'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.tradingTaskRoleName}',
-          },
-          {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${self:custom.tradingExecutionRoleName}',
-          },
-        ],
-        Condition: {
-          StringEquals: {
-            'iam:PassedToService': 'ecs-tasks.amazonaws.com',
-          },
-        },
-      },
+      passesRolesToEcsTasks('PassOnlyTheStrategyTaskRoles', [
+        'backtestTaskRoleName',
+        'backtestExecutionRoleName',
+        'tradingTaskRoleName',
+        'tradingExecutionRoleName',
+      ]),
     ],
   },
   {
