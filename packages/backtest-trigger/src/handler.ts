@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   awsClientConfig,
@@ -15,7 +15,9 @@ import {
   expandSweep,
   type HandlerTools,
   isAwsErrorNamed,
+  type NamedStart,
   readEnvironment,
+  startNamedExecution,
   sweepExecutionInput,
   sweepLimitsEnvironment,
   sweepLimitsOf,
@@ -228,28 +230,25 @@ const startSweep = async (record: SQSRecord, body: unknown, env: Environment, to
   const stateMachineArn = `arn:${partition}:states:${region}:${account}:stateMachine:${env.BACKTEST_SWEEP_STATE_MACHINE_NAME}`;
   const input = sweepExecutionInput(body as Record<string, unknown>);
   limit ??= createLimiter(env.START_CONCURRENCY);
+  let start: NamedStart;
   try {
-    await limit(() => sfn.send(new StartExecutionCommand({ stateMachineArn, name: sweepId, input })));
+    start = await limit(() => startNamedExecution(sfn, { stateMachineArn, name: sweepId, input }));
+  } catch (error) {
+    if (retriedBySqs(error as Error, record, env)) throw error;
+    const { name, message } = error as Error;
+    return park(record, 'start-failed', { error: `${name}: ${message}` }, env, tools);
+  }
+  if (start.started) {
     tools.metrics.addMetric('SweepsStarted', MetricUnit.Count, 1);
     return;
-  } catch (error) {
-    if (!isAwsErrorNamed(error, 'ExecutionAlreadyExists')) {
-      const mapped = toWorkflowError(error, `Starting sweep ${sweepId}`);
-      if (retriedBySqs(mapped, record, env)) throw mapped;
-      return park(record, 'start-failed', { error: `${mapped.name}: ${mapped.message}` }, env, tools);
-    }
   }
   // The name is taken: the same sweep again (a redelivery, or the API's start) is done; another is a conflict.
-  const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${sweepId}`;
-  const existing = await sfn.send(new DescribeExecutionCommand({ executionArn })).catch((error: unknown) => {
-    throw toWorkflowError(error, `Describing sweep ${sweepId}`);
-  });
-  if (existing.input !== undefined && canonicalJson(JSON.parse(existing.input)) === input) {
-    tools.logger.info('Sweep already started', { sweep_id: sweepId, status: existing.status });
+  if (start.sameInput) {
+    tools.logger.info('Sweep already started', { sweep_id: sweepId, status: start.status });
     return;
   }
-  const conflict = `sweep_id ${sweepId} already started a sweep with a different request (status ${existing.status})`;
-  return park(record, 'conflict', { conflict, existing_status: String(existing.status) }, env, tools);
+  const conflict = `sweep_id ${sweepId} already started a sweep with a different request (status ${start.status})`;
+  return park(record, 'conflict', { conflict, existing_status: start.status }, env, tools);
 };
 
 /** A message naming the sweep workflow: a structured field, never a guess from the body's text. */

@@ -98,6 +98,7 @@ export {
   wrappedExecutionInputSchema,
 } from './run-artifacts';
 export { S3Prefix, s3Prefix, s3PrefixSchema, s3Uri } from './s3-keys';
+export { type NamedStart, startNamedExecution } from './start-execution';
 export {
   type StatusChange,
   statusChangeEventSchema,

@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import {
   awsClientConfig,
   canonicalJson,
@@ -9,13 +9,13 @@ import {
   deployRequestSchema,
   expandSweep,
   type FieldIssue,
-  isAwsErrorNamed,
+  type NamedStart,
   readEnvironment,
   type Schema,
+  startNamedExecution,
   sweepExecutionInput,
   sweepLimitsEnvironment,
   sweepLimitsOf,
-  toWorkflowError,
   ValidationError,
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
@@ -144,45 +144,34 @@ export const { handler } = createWorkflowHandler({
 
     const stateMachineArn = machineArn(tools.context.invokedFunctionArn, env[route.machine]);
     const input = (route.input ?? canonicalJson)(request);
-    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${id}`;
+    let start: NamedStart;
     try {
-      const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: id, input }));
-      tools.metrics.addMetric('WorkflowsStarted', MetricUnit.Count, 1);
-      return respond(202, { execution_arn: started.executionArn, [route.id]: id, started: true });
+      start = await startNamedExecution(sfn, { stateMachineArn, name: id, input });
     } catch (error) {
-      if (!isAwsErrorNamed(error, 'ExecutionAlreadyExists')) {
-        const mapped = toWorkflowError(error, 'Starting the execution');
-        if (mapped.name === 'TransientAwsError') {
-          return respond(
-            503,
-            {
-              error: 'ServiceUnavailable',
-              message: `Step Functions is busy; retry with the same ${route.id}`,
-            },
-            { 'Retry-After': '5' },
-          );
-        }
-        throw mapped;
-      }
+      if ((error as Error).name !== 'TransientAwsError') throw error;
+      return respond(
+        503,
+        { error: 'ServiceUnavailable', message: `Step Functions is busy; retry with the same ${route.id}` },
+        { 'Retry-After': '5' },
+      );
+    }
+    if (start.started) {
+      tools.metrics.addMetric('WorkflowsStarted', MetricUnit.Count, 1);
+      return respond(202, { execution_arn: start.executionArn, [route.id]: id, started: true });
     }
     // The name is taken: the same request again is answered with its execution; another is a conflict.
-    const existing = await sfn
-      .send(new DescribeExecutionCommand({ executionArn }))
-      .catch((error: unknown) => {
-        throw toWorkflowError(error, 'Describing the existing execution');
-      });
-    if (existing.input !== undefined && canonicalJson(JSON.parse(existing.input)) === input) {
+    if (start.sameInput) {
       return respond(200, {
-        execution_arn: executionArn,
+        execution_arn: start.executionArn,
         [route.id]: id,
         started: false,
-        status: existing.status,
+        status: start.status,
       });
     }
     return respond(409, {
       error: 'Conflict',
       message: `${route.id} ${id} already started an execution with a different body`,
-      execution_arn: executionArn,
+      execution_arn: start.executionArn,
     });
   },
 });

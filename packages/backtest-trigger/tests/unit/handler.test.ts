@@ -376,12 +376,12 @@ describe('backtest-trigger', () => {
       );
     });
 
-    it('treats a redelivered sweep (the same request, already started) as done', async () => {
+    it('treats a redelivered sweep (the same request, already ended) as done', async () => {
       // Prepare
       sfnMock.on(StartExecutionCommand).rejects(alreadyExists());
       sfnMock
         .on(DescribeExecutionCommand)
-        .resolves({ status: 'RUNNING', input: JSON.stringify({ ...machineInput, sweep_id: 'grid-6' }) });
+        .resolves({ status: 'SUCCEEDED', input: JSON.stringify({ ...machineInput, sweep_id: 'grid-6' }) });
 
       // Act
       const response = await invoke(message('again', sweep));
@@ -425,6 +425,27 @@ describe('backtest-trigger', () => {
       expect(retried).toEqual({ batchItemFailures: [{ itemIdentifier: 'first' }] });
       expect(given).toEqual({ batchItemFailures: [] });
       expect(parked()[0]?.MessageAttributes).toMatchObject({ reason: { StringValue: 'start-failed' } });
+    });
+
+    it.each([
+      ['an unknown key', { ...sweep, surprise: 1 }, 'surprise'],
+      [
+        'a grid value nested 4,000 levels deep',
+        `{"workflow":"backtest-sweep","sweep_id":"deep","grid":{"stoploss":[${'['.repeat(4_000)}${']'.repeat(4_000)}]}}`,
+        'must nest at most 32 levels',
+      ],
+      ['a 9 KB sweep_id', { ...sweep, sweep_id: 'x'.repeat(9_000) }, 'sweep_id'],
+    ])('parks a sweep with %s as malformed, naming it, and starts nothing', async (_, body, named) => {
+      // Act
+      const response = await invoke(message('hostile', body), message('fine', request('run-1')));
+
+      // Assess
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(parked()[0]?.MessageAttributes?.reason?.StringValue).toBe('malformed');
+      expect(parked()[0]?.MessageAttributes?.validation_errors?.StringValue).toContain(named);
+      expect(sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.name)).toEqual([
+        'run-1',
+      ]);
     });
 
     it('runs a message whose `workflow` is not the sweep as a backtest request (and refuses the sweep fields)', async () => {

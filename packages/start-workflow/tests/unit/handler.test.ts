@@ -78,19 +78,19 @@ describe('start-workflow', () => {
     expect(input).toBe(canonicalJson(sweep));
   });
 
-  it('answers a repeated sweep with its execution and starts nothing new', async () => {
-    // Prepare
+  it('answers a sweep repeated after it ended with its execution and starts nothing new', async () => {
+    // Prepare: Step Functions refuses the name of an ended execution (a running one it would return)
     sfnMock
       .on(StartExecutionCommand)
       .rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
-    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', input: JSON.stringify(sweep) });
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', input: JSON.stringify(sweep) });
 
     // Act
     const response = await post('/workflows/backtest-sweep', sweep);
 
     // Assess
     expect(response.statusCode).toBe(200);
-    expect(json(response)).toMatchObject({ sweep_id: 'grid-6', started: false, status: 'RUNNING' });
+    expect(json(response)).toMatchObject({ sweep_id: 'grid-6', started: false, status: 'SUCCEEDED' });
   });
 
   it('refuses a sweep over the stage cap with a 400 naming its count, and starts nothing', async () => {
