@@ -10,8 +10,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import { clientConfig } from './deploy';
 
-export const aws = () => {
-  const config = clientConfig(inject('moto').endpoint);
+const clients = (endpoint: string) => {
+  const config = clientConfig(endpoint);
   return {
     cloudformation: new CloudFormationClient(config),
     dynamodb: new DynamoDBClient(config),
@@ -22,6 +22,14 @@ export const aws = () => {
     sns: new SNSClient(config),
     sqs: new SQSClient(config),
   };
+};
+let made: { endpoint: string; clients: ReturnType<typeof clients> } | undefined;
+
+/** The clients, made once per test file (per moto endpoint), not per call. */
+export const aws = () => {
+  const { endpoint } = inject('moto');
+  if (made?.endpoint !== endpoint) made = { endpoint, clients: clients(endpoint) };
+  return made.clients;
 };
 
 /** The physical id (a name, URL or ARN) moto gave a resource of the stack. */

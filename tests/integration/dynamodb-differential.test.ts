@@ -181,6 +181,7 @@ describe('the in-memory DynamoDB against moto, on every DynamoDB task of every m
     const differences: string[] = [];
     let sequences = 0;
     const world = new World({ accountId: '123456789012', region: 'us-east-1', stage: 'dev' });
+    for (const [table, key] of Object.entries(keyNames)) world.tableKeys.set(table, key);
     const A = 'arn:aws:states:us-east-1:123456789012:execution:tradai-dev-x:owner-a';
     const B = 'arn:aws:states:us-east-1:123456789012:execution:tradai-dev-x:owner-b';
     /** One sequence, on a key of its own: its two writes, each through both, compared step by step. */

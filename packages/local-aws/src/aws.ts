@@ -286,10 +286,7 @@ const interceptTheSdk = () => {
   });
   dynamodb.on(PutItemCommand).callsFake(async (input) => {
     const table = String(input.TableName);
-    const [keyName = 'run_id'] = Object.keys(input.Item ?? {}).filter(
-      (name) => name === 'run_id' || name === 'event_key',
-    );
-    const key = { [keyName]: input.Item?.[keyName] };
+    const key = world().keyOf(table, (input.Item ?? {}) as Item);
     conditional(table, key, input.ReturnValuesOnConditionCheckFailure, () =>
       world().putItem(table, key, input.Item as Item, input),
     );

@@ -27,8 +27,7 @@ export const answerDynamoDbTask = (world: World, resource: string, p: Params): R
       return {};
     case 'arn:aws:states:::dynamodb:putItem': {
       const item = p.Item as Item;
-      const keyName = Object.keys(item)[0] ?? '';
-      world.putItem(String(p.TableName), { [keyName]: item[keyName] }, item, p as never);
+      world.putItem(String(p.TableName), world.keyOf(String(p.TableName), item), item, p as never);
       return {};
     }
     case 'arn:aws:states:::dynamodb:getItem': {

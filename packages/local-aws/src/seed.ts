@@ -8,7 +8,7 @@ import {
   type Timeframe,
 } from '@tradai/lambda-kit';
 import { LOCAL_BUCKETS } from './handlers';
-import { LOCAL, REPO_ROOT } from './machines';
+import { LOCAL, LOCAL_STACK, REPO_ROOT } from './machines';
 import { type TaskDefinitionRevision, World } from './world';
 
 /** The repo's fixtures; TRADAI_FIXTURES_DIR points the world at another copy. */
@@ -151,6 +151,7 @@ export const writeManifests = (
 export const seedWorld = (): World => {
   const { strategies, datasets, task_definitions, services } = loadSeed();
   const world = new World({ ...LOCAL });
+  for (const [table, key] of Object.entries(LOCAL_STACK.tableKeys)) world.tableKeys.set(table, key);
   for (const strategy of strategies) {
     const key = `strategies/${strategy.name}/${strategy.version}/config.json`;
     world.putObject(LOCAL_BUCKETS.strategies, key, JSON.stringify(strategy.config, null, 2), false);

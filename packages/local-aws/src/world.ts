@@ -159,6 +159,19 @@ export class World {
     else this.#now = value;
   }
 
+  /**
+   * Each table's key attribute, by table name (the stack's KeySchema: seedWorld sets it). A PutItem
+   * is stored under its item's value of that attribute, as DynamoDB stores it.
+   */
+  readonly tableKeys = new Map<string, string>();
+
+  /** The key of `item` in `table`. A table the world was not told of is named, not guessed. */
+  keyOf(table: string, item: Item): Record<string, unknown> {
+    const name = this.tableKeys.get(table);
+    if (!name) throw new Error(`The local world knows no key schema for table ${table}`);
+    return { [name]: item[name] };
+  }
+
   #stopAt: number | undefined;
   /**
    * When the running execution is stopped from outside (an operator's StopExecution, simulated):

@@ -53,6 +53,8 @@ export interface LocalStack {
   /** The machine's DefinitionSubstitutions, resolved. */
   substitutionsOf: (machine: MachineDeclaration) => Record<string, string>;
   stateMachineArn: (machine: MachineDeclaration) => string;
+  /** Each DynamoDB table of the stack, by its name: the attribute its items are keyed by. */
+  tableKeys: Record<string, string>;
 }
 
 export const localStack = (account: LocalAccount): LocalStack => {
@@ -139,6 +141,15 @@ export const localStack = (account: LocalAccount): LocalStack => {
     return value;
   };
   const asStrings = (value: unknown) => resolve(value) as Record<string, string>;
+  const tableKeys = Object.fromEntries(
+    Object.entries(storage)
+      .filter(([, resource]) => resource.Type === 'AWS::DynamoDB::Table')
+      .map(([logicalId, resource]) => {
+        const [hash] = (resource.Properties?.KeySchema ?? []) as { AttributeName: string }[];
+        if (!hash) throw new Error(`Table ${logicalId} declares no KeySchema`);
+        return [ref(logicalId), hash.AttributeName];
+      }),
+  );
 
   return {
     account,
@@ -150,5 +161,6 @@ export const localStack = (account: LocalAccount): LocalStack => {
     timeoutSecondsOf: (fn) => fn.timeout ?? provider.timeout,
     substitutionsOf: (machine) => asStrings(substitutionsOf(machine)),
     stateMachineArn,
+    tableKeys,
   };
 };

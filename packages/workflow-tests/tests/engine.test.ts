@@ -176,3 +176,24 @@ describe("the in-memory DynamoDB answers the functions' SDK calls as DynamoDB do
     expect(world.item('leases', key)).toBeUndefined();
   });
 });
+
+describe("the in-memory DynamoDB keys a PutItem by the table's KeySchema", () => {
+  it('stores an item under its key attribute wherever the attribute stands in the Item', async () => {
+    // Prepare: the deploy leases table, keyed by service_name; the Item lists another attribute first
+    const { seedWorld, LOCAL_STACK } = await import('@tradai/local-aws');
+    const { answerDynamoDbTask } = await import('@tradai/local-aws/dynamodb-tasks');
+    const world = seedWorld();
+    const table = Object.keys(LOCAL_STACK.tableKeys).find((name) =>
+      name.endsWith('-deploy-leases'),
+    ) as string;
+    const Item = { execution_arn: { S: 'arn:a' }, service_name: { S: 'tradai-local-live-strategytestv3' } };
+
+    // Act
+    answerDynamoDbTask(world, 'arn:aws:states:::dynamodb:putItem', { TableName: table, Item });
+
+    // Assess
+    expect(LOCAL_STACK.tableKeys[table]).toBe('service_name');
+    expect(world.item(table, { service_name: Item.service_name })).toEqual(Item);
+    expect(world.item(table, { execution_arn: Item.execution_arn })).toBeUndefined();
+  });
+});
