@@ -53,6 +53,15 @@ const lazyAslValidator = {
   },
 };
 
+/**
+ * The bundle's dynamic imports, from esbuild's metafile: any left would crash the bin the first
+ * time it ran one (see build), so the build refuses them.
+ */
+export const dynamicImports = (metafile) =>
+  Object.values(metafile.outputs).flatMap((output) =>
+    output.imports.filter((entry) => entry.kind === 'dynamic-import').map((entry) => entry.path),
+  );
+
 export const build = async () => {
   const esbuild = await import('esbuild');
   // An earlier build's files (the ES module chunks of older builds, a code cache) go first.
@@ -65,6 +74,12 @@ export const build = async () => {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    // The bin runs this file as a vm.Script (for V8's code cache), and a Script has no module loader:
+    // a dynamic import() in it throws ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING (elkjs for --report,
+    // node:http in the SDK). Node 20's Script loses an importModuleDynamically option when it is
+    // compiled from cached data, so the cure is here: every import() becomes a require()
+    // (docs/decisions/0040), and the build refuses any left (dynamicImports).
+    supported: { 'dynamic-import': false },
     // Loaded from node_modules when first used: the report's layout engine (1.6 MB), and the YAML
     // parser, which a start needs only when serverless.yml changed (packages/stack/src/local-cache.ts).
     external: ['elkjs', 'yaml'],
@@ -80,6 +95,11 @@ export const build = async () => {
     logLevel: 'warning',
     mainFields: ['module', 'main'],
   });
+  const dynamic = dynamicImports(result.metafile);
+  if (dynamic.length > 0)
+    throw new Error(
+      `tradai-sim: the bundle keeps dynamic import()s, which a vm.Script cannot run: ${dynamic.join(', ')}`,
+    );
   const inputs = Object.keys(result.metafile.inputs)
     .filter((file) => !file.startsWith('lazy:'))
     .map((file) => path.relative(REPO, path.resolve(process.cwd(), file)))

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // tradai-sim: the workflow simulator. It runs the build in dist/ (bin/build.mjs: one esbuild
 // bundle of the engine and the handlers, made by `npm ci` and again whenever a source is newer),
-// so a run starts without compiling TypeScript. Where esbuild cannot build, it runs the sources
-// through tsx instead.
+// so a run starts without compiling TypeScript. Where esbuild cannot build, it says so and runs the
+// sources through tsx instead.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
@@ -67,7 +67,12 @@ const load = async () => {
     if (stale()) await build();
     return compiled();
   } catch (error) {
-    if (process.env.TRADAI_SIM_DEBUG) console.error('tradai-sim: no build, running the sources:', error);
+    // Said every time: a bundle that fails to build is a defect, and running the sources instead
+    // must not hide it (the shipped-CLI tests fail on this line).
+    console.error(
+      `tradai-sim: the build failed, running the TypeScript sources instead (slower): ${error.message}`,
+    );
+    if (process.env.TRADAI_SIM_DEBUG) console.error(error);
     const { register } = await import('tsx/esm/api');
     register();
     return import('../src/cli.ts');
