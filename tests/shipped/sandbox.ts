@@ -31,10 +31,10 @@ export const sandbox = () => {
 export const userEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^(AWS_|POWERTOOLS_|VITEST|TEST$|NODE_ENV$|npm_|TRADAI_SIM_)/.test(key)) continue;
+    if (/^(AWS_|POWERTOOLS_|VITEST|TEST$|NODE_ENV$|npm_|TRADAI_SIM_|TURBO_)/.test(key)) continue;
     env[key] = value;
   }
-  return { ...env, NO_COLOR: '1', TURBO_TELEMETRY_DISABLED: '1', NO_UPDATE_NOTIFIER: '1', ...extra };
+  return { ...env, NO_COLOR: '1', NO_UPDATE_NOTIFIER: '1', ...extra };
 };
 
 /** A shell command line run in `cwd` as a user types it: bash, their environment, no TTY. */

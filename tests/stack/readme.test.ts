@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { FUNCTIONS } from '@tradai/stack';
-import { afterAll, describe, expect, it } from 'vitest';
+import { LOCAL } from '@tradai/local-aws';
+import { DEFAULT_REGION, FUNCTIONS } from '@tradai/stack';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { relativeLinks, shellBlocks, slug } from '../shipped/readme';
 import { REPO, sandbox, shell } from '../shipped/sandbox';
 
@@ -123,5 +124,30 @@ describe('the README', () => {
       for (const text of prints) expect(output.replace(/[ \t]+/g, ' ')).toContain(text);
       expect(run.stderr).not.toContain('running the TypeScript sources');
     });
+  });
+
+  it('states one default region, the one a deploy and the local engine use', () => {
+    // Arrange: what `sls package` resolved with no --region and no AWS_REGION (global-setup)
+    const state = JSON.parse(readFileSync(path.join(inject('packagedDir'), 'serverless-state.json'), 'utf8'));
+
+    // Assess
+    expect(state.service.provider.region).toBe(DEFAULT_REGION);
+    expect(LOCAL.region).toBe(DEFAULT_REGION);
+    expect(README).toContain(`(default ${DEFAULT_REGION})`);
+    expect(README.match(/\(default [a-z]{2}-[a-z]+-\d\)/g)).toEqual([`(default ${DEFAULT_REGION})`]);
+  });
+
+  it('prints no turbo telemetry notice on a fresh clone: every npm script that runs turbo turns it off', () => {
+    // Arrange
+    const scripts: Record<string, string> = JSON.parse(
+      readFileSync(path.join(REPO, 'package.json'), 'utf8'),
+    ).scripts;
+
+    // Assess
+    const turbo = Object.entries(scripts).filter(([, command]) => /\bturbo run\b/.test(command));
+    expect(turbo.length).toBeGreaterThan(0);
+    expect(
+      turbo.filter(([, command]) => !command.startsWith('TURBO_TELEMETRY_DISABLED=1 ')).map(([name]) => name),
+    ).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import './polyfills';
 import {
+  DEFAULT_REGION,
   localStack,
   type MachineName,
   note,
@@ -20,7 +21,7 @@ export const MACHINES: readonly MachineName[] = STACK_MACHINES.map(({ file }) =>
 export type { MachineName };
 
 /** The account, region and stage the local world plays. */
-export const LOCAL = { accountId: '123456789012', region: 'eu-west-1', stage: 'local' } as const;
+export const LOCAL = { accountId: '123456789012', region: DEFAULT_REGION, stage: 'local' } as const;
 
 /** The stack in the local account: names, ARNs, environments and substitutions, as deployed there. */
 export const LOCAL_STACK = localStack(LOCAL);

@@ -13,7 +13,6 @@ import { build, CODE_CACHE, DIST, stale } from './build.mjs';
 Object.assign(process.env, {
   POWERTOOLS_LOG_LEVEL: process.env.TRADAI_SIM_LOG_LEVEL ?? 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
-  AWS_REGION: 'eu-west-1',
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
   AWS_EC2_METADATA_DISABLED: 'true',

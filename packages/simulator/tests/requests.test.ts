@@ -139,7 +139,7 @@ describe('tradai-sim with a request of your own', () => {
       records: {
         'test-001': {
           status: 'COMPLETED',
-          execution_arn: 'arn:aws:states:eu-west-1:123456789012:execution:tradai-local-backtest:earlier',
+          execution_arn: 'arn:aws:states:us-east-1:123456789012:execution:tradai-local-backtest:earlier',
         },
       },
     };

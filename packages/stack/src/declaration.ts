@@ -9,6 +9,13 @@
  */
 import type { FunctionDeclaration, MachineDeclaration, Statement } from './types';
 
+/**
+ * Where the stack deploys unless `--region` or AWS_REGION says otherwise, and where the local
+ * engine and the simulator pretend to run: one region, so a local ARN is one a deploy would give,
+ * and the bill's us-east-1 prices are the region's own (serverless.yml reads this).
+ */
+export const DEFAULT_REGION = 'us-east-1';
+
 /** Where the runs' objects live (runs/<run_id>/...). */
 const RUNS_LOCATION = { RUNS_BUCKET: '${self:custom.runsBucket}', RUNS_PREFIX: '${self:custom.runsPrefix}' };
 

@@ -1,4 +1,4 @@
-export { FUNCTIONS, MACHINES, type MachineName, SUBSTITUTIONS } from './declaration';
+export { DEFAULT_REGION, FUNCTIONS, MACHINES, type MachineName, SUBSTITUTIONS } from './declaration';
 export { GENERATED_FILES } from './generated';
 export { type LocalAccount, type LocalStack, localStack } from './local';
 export { cachedJson, LOCAL_CACHE, note, notedBefore, stampOf } from './local-cache';

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FUNCTIONS, MACHINES, SUBSTITUTIONS } from './declaration';
+import { DEFAULT_REGION, FUNCTIONS, MACHINES, SUBSTITUTIONS } from './declaration';
 import type { FunctionDeclaration, MachineDeclaration, Statement } from './types';
 
 // CommonJS when sls loads it (serverless.cjs), ESM when a test imports it.
@@ -230,6 +230,9 @@ const machineRole = (machine: MachineDeclaration) => ({
 });
 
 /** `functions:` of serverless.yml. */
+/** serverless.yml's `provider.region` when neither --region nor AWS_REGION is given. */
+export const defaultRegion = () => DEFAULT_REGION;
+
 export const functions = () =>
   Object.fromEntries(
     FUNCTIONS.map((fn: FunctionDeclaration) => [

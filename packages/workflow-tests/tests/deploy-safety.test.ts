@@ -102,7 +102,7 @@ describe('deploys of one service', () => {
       { service_name: { S: SERVICE } },
       {
         service_name: { S: SERVICE },
-        execution_arn: { S: 'arn:aws:states:eu-west-1:123456789012:execution:tradai-local-deploy:gone' },
+        execution_arn: { S: 'arn:aws:states:us-east-1:123456789012:execution:tradai-local-deploy:gone' },
         expires_at: { S: '2026-01-01T00:00:00.000Z' },
       },
       {},

@@ -128,7 +128,7 @@ describe("the local engine's Distributed Map (a stand-in for what aws-local-step
       world.now += (minutes[index] ?? 0) * MINUTE;
       return {
         status: 'SUCCEEDED',
-        executionArn: `arn:aws:states:eu-west-1:123456789012:execution:x/RunVariants:${name}`,
+        executionArn: `arn:aws:states:us-east-1:123456789012:execution:x/RunVariants:${name}`,
         output: {},
       };
     };

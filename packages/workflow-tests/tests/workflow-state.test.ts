@@ -1,8 +1,8 @@
 import { applyUpdate, type Item, readAsl } from '@tradai/local-aws';
 import { describe, expect, it } from 'vitest';
 
-const ARN = 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-backtest:run-42';
-const OTHER = 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-backtest:run-42-again';
+const ARN = 'arn:aws:states:us-east-1:123456789012:execution:tradai-dev-backtest:run-42';
+const OTHER = 'arn:aws:states:us-east-1:123456789012:execution:tradai-dev-backtest:run-42-again';
 
 /** A DynamoDB write exactly as the ASL state makes it, with `.$` values resolved for `executionArn`. */
 const write = (machine: 'backtest' | 'backtest-simplified', state: string, executionArn: string) => {
