@@ -93,8 +93,9 @@ const elkGraphOf = (definition: AslDefinition, metas: Map<string, EdgeMeta>) => 
       'elk.spacing.edgeEdge': '6',
       // Keep the ASL's order: the main path first, the failure handling after it.
       'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
-      'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
-      'elk.layered.nodePlacement.bk.fixedAlignment': 'BALANCED',
+      // Network simplex packs the failure handling beside the main path: the backtest graph is about
+      // 1,500 px wide instead of 2,080 with Brandes-Koepf, so it is drawn larger when scaled to its panel.
+      'elk.layered.nodePlacement.strategy': 'NETWORK_SIMPLEX',
     },
     children: [{ id: START, width: 60, height: 28 }, ...children, { id: END, width: 60, height: 28 }],
     edges: [edge(START, definition.StartAt, { kind: 'next' }), ...edges],
@@ -209,13 +210,16 @@ const svgOfGraph = (
   drawEdges(laid);
   const width = Math.ceil((laid.width ?? 400) + 20);
   const height = Math.ceil((laid.height ?? 400) + 20);
-  return `<svg class="graph" viewBox="-10 -10 ${width} ${height}" style="max-width:${width}px;min-width:${Math.round(width * 0.8)}px" role="img" aria-label="${escapeHtml(machine)} state machine">
+  // width and height are the graph's natural size: CSS scales it down, as an image, to fit its panel
+  // and the screen; the page's script zooms and pans by moving the viewBox.
+  return `<div class="graph-frame"><div class="zoom" role="toolbar" aria-label="Zoom the ${escapeHtml(machine)} graph"><button type="button" data-zoom="in" aria-label="Zoom in">+</button><button type="button" data-zoom="out" aria-label="Zoom out">&#8722;</button><button type="button" data-zoom="fit" aria-label="Show the whole graph">Fit</button></div>
+<svg class="graph" viewBox="-10 -10 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(machine)} state machine">
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#8a94a6"/></marker><marker id="arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#1d6fd8"/></marker></defs>
 ${parts.join('\n')}
-</svg>`;
+</svg></div>`;
 };
 
-/** The machine's graph, laid out by ELK, with the run's path on it. */
+/** The machine's graph, laid out by ELK, with the run's path on it: an SVG in a frame with zoom buttons. */
 export const graphSvg = async (machine: MachineName, events: readonly StateEvent[]): Promise<string> => {
   const definition = readAsl(machine);
   const metas = new Map<string, EdgeMeta>();
@@ -289,9 +293,16 @@ header{padding:18px 28px;background:#fff;border-bottom:1px solid #e1e4ea}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:26px 0 10px}
 .status{font-weight:600;padding:2px 8px;border-radius:10px}.status.SUCCEEDED{background:#dff5e3;color:#17692b}
 .status.FAILED,.status.TIMED_OUT,.status.ABORTED{background:#fde2e1;color:#a1201b}
+h1,h2,code{overflow-wrap:anywhere}
 main{display:grid;grid-template-columns:minmax(0,1fr) 380px;gap:24px;padding:0 28px 40px}
 section{background:#fff;border:1px solid #e1e4ea;border-radius:8px;padding:6px 18px 16px;margin-top:18px;overflow:auto}
-.graph{width:100%;height:auto;display:block}.graph text{font-size:12px;text-anchor:middle;fill:#1b2330}.graph .label{text-anchor:start;font-weight:600}
+.graph-frame{position:relative}
+.graph{display:block;margin:0 auto;width:auto;height:auto;max-width:100%;max-height:78vh;user-select:none}
+.zoom{position:absolute;top:0;left:0;z-index:1;display:flex;gap:4px}
+.zoom button{min-width:30px;height:30px;padding:0 8px;font:600 15px/1 system-ui,sans-serif;color:#1b2330;background:#fff;border:1px solid #c4cad4;border-radius:6px;cursor:pointer}
+.zoom button:hover{background:#eef0f4}
+.graph-frame.zoomed .graph{outline:1px solid #e1e4ea;cursor:grab;touch-action:pinch-zoom}.graph-frame.dragging .graph{cursor:grabbing}
+.graph text{font-size:12px;text-anchor:middle;fill:#1b2330}.graph .label{text-anchor:start;font-weight:600}
 .state rect{fill:#fff;stroke:#b6bdc9;stroke-width:1.2}.state{cursor:pointer}
 .state.unvisited text{fill:#8a94a6}.state.unvisited rect{stroke-dasharray:3 3}
 .state.succeeded rect{fill:#e7f6ea;stroke:#2f9e44;stroke-width:2}
@@ -310,18 +321,118 @@ section{background:#fff;border:1px solid #e1e4ea;border-radius:8px;padding:6px 1
 .timeline .dur{color:#5b6578;font-variant-numeric:tabular-nums}
 aside{position:sticky;top:10px;align-self:start;max-height:96vh;overflow:auto}
 pre{background:#f3f5f8;border-radius:6px;padding:8px;font-size:12px;white-space:pre-wrap;word-break:break-word;max-height:340px;overflow:auto}
-table{border-collapse:collapse;width:100%;font-size:13px}td,th{padding:4px 6px;border-bottom:1px solid #eef0f4;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
+table{border-collapse:collapse;width:100%;font-size:13px}td,th{padding:4px 6px;border-bottom:1px solid #eef0f4;text-align:left}
+td:nth-child(2){overflow-wrap:anywhere}td.num,th.num{white-space:nowrap}td.num{text-align:right;font-variant-numeric:tabular-nums}
 ul{padding-left:18px;margin:6px 0}li{margin:2px 0;word-break:break-all}.muted{color:#5b6578}
+.close{display:none}
+/* Narrower than the graph and the details side by side: one column. The details would then land
+   below everything, so they open as a sheet over the foot of the screen when a state is chosen. */
+@media (max-width:1100px){
+main{grid-template-columns:minmax(0,1fr)}
+aside{position:fixed;top:auto;left:0;right:0;bottom:0;z-index:2;max-height:55vh;display:none;flex-direction:column;overflow:visible;box-shadow:0 -4px 18px rgba(27,35,48,.2)}
+aside.open{display:flex}aside section{margin:0;min-height:0;border-radius:10px 10px 0 0}aside h2{padding-right:40px}
+.close{display:block;position:absolute;top:10px;right:12px;z-index:1;width:32px;height:32px;font-size:20px;line-height:1;color:#1b2330;background:#fff;border:1px solid #c4cad4;border-radius:6px;cursor:pointer}
+}
+@media (max-width:640px){
+header{padding:12px 14px}h1{font-size:18px}
+main{padding:0 10px 24px}section{padding:4px 12px 12px}
+.timeline .row{grid-template-columns:minmax(0,1fr) auto;gap:2px 8px}
+.timeline .track{grid-column:1/-1;grid-row:2}.timeline .name{overflow-wrap:anywhere}
+}
 `;
 
 const SCRIPT = `
+// Pan and zoom: the SVG keeps its place and size on the page; its viewBox, the part of the graph it
+// shows, moves. The view keeps the graph's proportions and never leaves the graph.
+const reveals = new Map();
+document.querySelectorAll('.graph-frame').forEach((frame) => {
+  const svg = frame.querySelector('svg');
+  const base = svg.viewBox.baseVal;
+  const whole = { x: base.x, y: base.y, w: base.width, h: base.height };
+  let view = { ...whole };
+  const set = (next) => {
+    const w = Math.min(whole.w, Math.max(whole.w / 10, next.w));
+    const h = (w * whole.h) / whole.w;
+    const x = Math.min(whole.x + whole.w - w, Math.max(whole.x, next.x));
+    const y = Math.min(whole.y + whole.h - h, Math.max(whole.y, next.y));
+    view = { x, y, w, h };
+    svg.setAttribute('viewBox', [x, y, w, h].join(' '));
+    frame.classList.toggle('zoomed', w < whole.w);
+  };
+  const perPx = () => view.w / svg.getBoundingClientRect().width;
+  const pointOf = (event) => {
+    const r = svg.getBoundingClientRect();
+    return { x: view.x + (event.clientX - r.left) * perPx(), y: view.y + (event.clientY - r.top) * perPx() };
+  };
+  // Zooms by k, keeping the point at (cx, cy) where it is on the screen.
+  const zoom = (k, cx = view.x + view.w / 2, cy = view.y + view.h / 2) =>
+    set({ x: cx - (cx - view.x) / k, y: cy - (cy - view.y) / k, w: view.w / k });
+  frame.querySelectorAll('[data-zoom]').forEach((button) =>
+    button.addEventListener('click', () => {
+      const how = button.dataset.zoom;
+      if (how === 'fit') set(whole);
+      else zoom(how === 'in' ? 1.5 : 1 / 1.5);
+    }),
+  );
+  // A plain wheel scrolls the page, as everywhere else; Ctrl + wheel (and a trackpad's pinch) zooms.
+  svg.addEventListener('wheel', (event) => {
+    if (!event.ctrlKey && !event.metaKey) return;
+    event.preventDefault();
+    const at = pointOf(event);
+    zoom(Math.exp(-event.deltaY / 300), at.x, at.y);
+  }, { passive: false });
+  // Dragging a zoomed graph moves it. The pointer is captured only once it has moved, so a plain
+  // click still reaches the state under it; the click that ends a drag selects nothing.
+  let press = null;
+  let dragged = false;
+  svg.addEventListener('pointerdown', (event) => {
+    dragged = false;
+    if (event.button === 0 && frame.classList.contains('zoomed'))
+      press = { id: event.pointerId, x: event.clientX, y: event.clientY, view: { ...view } };
+  });
+  svg.addEventListener('pointermove', (event) => {
+    if (!press || event.pointerId !== press.id) return;
+    const dx = event.clientX - press.x;
+    const dy = event.clientY - press.y;
+    if (!dragged && Math.hypot(dx, dy) < 4) return;
+    if (!dragged) {
+      dragged = true;
+      svg.setPointerCapture(event.pointerId);
+      frame.classList.add('dragging');
+    }
+    set({ x: press.view.x - dx * perPx(), y: press.view.y - dy * perPx(), w: press.view.w });
+  });
+  const release = () => {
+    press = null;
+    frame.classList.remove('dragging');
+  };
+  svg.addEventListener('pointerup', release);
+  svg.addEventListener('pointercancel', release);
+  svg.addEventListener('click', (event) => { if (dragged) event.stopPropagation(); }, true);
+  // A state chosen elsewhere (the timeline) but outside the view: the view moves to it.
+  reveals.set(svg, (node) => {
+    const s = svg.getBoundingClientRect();
+    const r = node.getBoundingClientRect();
+    const box = { x: view.x + (r.left - s.left) * perPx(), y: view.y + (r.top - s.top) * perPx(), w: r.width * perPx(), h: r.height * perPx() };
+    const seen = box.x >= view.x && box.y >= view.y && box.x + box.w <= view.x + view.w && box.y + box.h <= view.y + view.h;
+    if (!seen) set({ x: box.x + box.w / 2 - view.w / 2, y: box.y + box.h / 2 - view.h / 2, w: view.w });
+  });
+});
+
 const data = JSON.parse(document.getElementById('run-data').textContent);
 const panel = document.getElementById('details');
+const aside = panel.parentElement;
+aside.querySelector('.close').addEventListener('click', () => aside.classList.remove('open'));
+document.addEventListener('keydown', (event) => { if (event.key === 'Escape') aside.classList.remove('open'); });
 const show = (machine, state) => {
   document.querySelectorAll('.state.selected').forEach((n) => n.classList.remove('selected'));
   document.querySelectorAll('.state[data-machine="' + machine + '"]').forEach((n) => {
-    if (n.dataset.state === state) n.classList.add('selected');
+    if (n.dataset.state !== state) return;
+    n.classList.add('selected');
+    reveals.get(n.ownerSVGElement)?.(n);
   });
+  // On a narrow screen the details are a sheet, closed until a state is chosen.
+  aside.classList.add('open');
   const entry = (data[machine] || {})[state];
   const pretty = (v) => JSON.stringify(v, null, 2);
   panel.replaceChildren();
@@ -359,8 +470,8 @@ export const renderReport = async ({ run, bill, perMonth, title }: ReportInput):
   for (const g of graphs) {
     sections.push(`<section class="execution" data-machine="${g.machine}">
 <h2>${g === graphs[0] ? 'Execution' : 'Nested execution'} ${escapeHtml(g.name)}: <code>${g.machine}</code> <span class="status ${g.status}">${g.status}</span></h2>
-<p class="legend"><span><i style="background:#e7f6ea;border-color:#2f9e44"></i>succeeded</span><span><i style="background:#fff4de;border-color:#e0a100"></i>failed, caught</span><span><i style="background:#fde2e1;border-color:#d9302c"></i>failed</span><span><i style="background:#fff;border-color:#b6bdc9"></i>not run</span><span class="muted">blue: the path taken; dashed: a Catch. Click a state for its input and output.</span></p>
 ${await graphSvg(g.machine, g.events)}
+<p class="legend"><span><i style="background:#e7f6ea;border-color:#2f9e44"></i>succeeded</span><span><i style="background:#fff4de;border-color:#e0a100"></i>failed, caught</span><span><i style="background:#fde2e1;border-color:#d9302c"></i>failed</span><span><i style="background:#fff;border-color:#b6bdc9"></i>not run</span><span class="muted">blue: the path taken; dashed: a Catch. Click a state for its input and output; zoom with the buttons or Ctrl + wheel, drag to move.</span></p>
 <h2>Timeline (simulated time)</h2>
 ${timelineOf(g.events, g.machine)}
 </section>`);
@@ -419,7 +530,7 @@ ${sections.join('\n')}
 ${world}
 ${billTable}
 </div>
-<aside><section id="details"><h2>Details</h2><p class="muted">Click a state in the graph or the timeline to see its input and output.</p></section></aside>
+<aside><button type="button" class="close" aria-label="Close the details">&#215;</button><section id="details"><h2>Details</h2><p class="muted">Click a state in the graph or the timeline to see its input and output.</p></section></aside>
 </main>
 <script type="application/json" id="run-data">${data}</script>
 <script>${SCRIPT}</script>
