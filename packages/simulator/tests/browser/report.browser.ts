@@ -6,7 +6,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type MachineName, readAsl } from '@tradai/local-aws';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src';
+
+const box = sandbox();
+afterAll(() => box.remove());
+
+import { sandbox, shell } from '../../../../tests/shipped/sandbox';
 
 /** Debian's Chromium (`apt-get install chromium`); CHROMIUM_PATH names another. */
 const chromium = () => {
@@ -26,23 +30,15 @@ const chromium = () => {
 /** Where the screenshots go: packages/simulator/.screenshots (CI keeps them). */
 const SCREENSHOTS = fileURLToPath(new URL('../../.screenshots/', import.meta.url));
 
-const silent = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
-const json = (text: string) => JSON.parse(text);
-
-/** Runs the simulator with --report; returns the report's path and the run's states. */
+/**
+ * Runs the shipped CLI as a user does (`npm run simulate -- ... --report`), from a sandboxed clone;
+ * returns the report's path and the run's states.
+ */
 const reportOf = async (args: string[]) => {
   const target = path.join(mkdtempSync(path.join(tmpdir(), 'tradai-report-')), 'run.html');
-  let out = '';
-  const stdout = {
-    write: (t: string) => {
-      out += t;
-      return true;
-    },
-    isTTY: false,
-  } as unknown as NodeJS.WriteStream;
-  await main([...args, '--report', target, '--json'], stdout, silent);
-  const run = json(out) as { states: string[]; status: string };
-  return { target, run };
+  const run = shell(`npm run --silent simulate -- ${args.join(' ')} --report ${target} --json`, box.dir);
+  expect(run.stderr).not.toContain('running the TypeScript sources');
+  return { target, run: JSON.parse(run.stdout) as { states: string[]; status: string } };
 };
 
 describe('the run report, in headless Chromium', () => {
