@@ -3,10 +3,16 @@
  * (`arn:aws:states:::dynamodb:*`). Kept apart from tasks.ts, with no SDK in reach, so that the
  * integration tier can hold this very code against moto's DynamoDB (tests/integration).
  */
-import type { ExpressionInput, Item } from './dynamodb-expressions';
+import { type ExpressionInput, type Item, unmarshall } from './dynamodb-expressions';
 import type { World } from './world';
 
 type Params = Record<string, unknown>;
+
+/** A key's value as the change log names it: `{ service_name: { S: 'x' } }` -> `x`. */
+const keyName = (key: Record<string, unknown>): string => {
+  const value = Object.values(key)[0] as { S?: string; N?: string } | undefined;
+  return value?.S ?? value?.N ?? JSON.stringify(key);
+};
 
 export const DYNAMODB_TASKS = [
   'arn:aws:states:::dynamodb:updateItem',
@@ -25,18 +31,28 @@ export const answerDynamoDbTask = (world: World, resource: string, p: Params): R
         p as unknown as ExpressionInput,
       );
       return {};
+    // A machine's PutItem and DeleteItem are logged as changes (a deploy's lease: taken, released);
+    // the handlers' own, through the SDK (aws.ts), are deduplication claims and are not.
     case 'arn:aws:states:::dynamodb:putItem': {
+      const table = String(p.TableName);
       const item = p.Item as Item;
-      world.putItem(String(p.TableName), world.keyOf(String(p.TableName), item), item, p as never);
+      const key = world.keyOf(table, item);
+      world.putItem(table, key, item, p as never);
+      world.changes.push({ kind: 'dynamodb:put', table, key: keyName(key), item: unmarshall(item) });
       return {};
     }
     case 'arn:aws:states:::dynamodb:getItem': {
       const item = world.item(String(p.TableName), p.Key as Record<string, unknown>);
       return item ? { Item: item } : {};
     }
-    case 'arn:aws:states:::dynamodb:deleteItem':
-      world.deleteItem(String(p.TableName), p.Key as Record<string, unknown>, p as never);
+    case 'arn:aws:states:::dynamodb:deleteItem': {
+      const table = String(p.TableName);
+      const key = p.Key as Record<string, unknown>;
+      const existed = world.item(table, key) !== undefined;
+      world.deleteItem(table, key, p as never);
+      if (existed) world.changes.push({ kind: 'dynamodb:delete', table, key: keyName(key) });
       return {};
+    }
     default:
       throw new Error(`Not a DynamoDB task: ${resource}`);
   }

@@ -85,7 +85,10 @@ export type WorldChange =
       /** Simulated seconds from RunTask to the task's end (set when it ends). */
       seconds?: number;
     }
-  | { kind: 'dynamodb:update'; key: string; status: unknown }
+  | { kind: 'dynamodb:update'; table: string; key: string; status: unknown }
+  /** A state machine's own PutItem and DeleteItem (dynamodb-tasks.ts): a deploy's service lease. */
+  | { kind: 'dynamodb:put'; table: string; key: string; item: Record<string, unknown> }
+  | { kind: 'dynamodb:delete'; table: string; key: string }
   | { kind: 'sns:publish'; subject: string | undefined }
   | { kind: 'sqs:send'; queueUrl: string }
   | { kind: 'ecs:update-service'; service: string; taskDefinition: string }
@@ -363,6 +366,7 @@ export class World {
     this.tables.set(table, rows);
     this.changes.push({
       kind: 'dynamodb:update',
+      table,
       key: Object.values(key)[0]?.S ?? id,
       status: updated.status?.S,
     });

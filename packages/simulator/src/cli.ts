@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -18,7 +18,11 @@ import {
   type World,
 } from '@tradai/local-aws';
 import { colourWanted, type Palette, palette, simulated, usd } from './format';
+import { readJsonFile } from './json-file';
+import { type Leaderboard, leaderboardLines, leaderboardOf } from './leaderboard';
 import { renderReport } from './report';
+import { closest } from './suggest';
+import { whatChangedLines, worldSummary } from './world-summary';
 
 const DEFAULT_CASE: Record<MachineName, string> = {
   backtest: 'HappyPath',
@@ -29,7 +33,7 @@ const DEFAULT_CASE: Record<MachineName, string> = {
 };
 
 const USAGE = `Usage: tradai-sim <workflow> [--case <name>] [--input <file.json>] [--world <file.json>]
-                  [--report <file.html>] [--json] [--per-month <n>]
+                  [--report <file.html>] [--json] [--per-month <n>] [--top <n>] [--verbose]
        tradai-sim <workflow> --list
        tradai-sim --list
 
@@ -44,48 +48,81 @@ its real Lambda handlers, against an in-memory AWS: no account, no Docker, no cr
   --world <file>    start from this world: records, objects, images, services over the seed
   --report <file>   also write the run as one self-contained HTML page (graph, timeline, bill)
   --list            list the workflows, or a workflow's cases
-  --json            one JSON document on stdout instead of the trace
+  --json            one JSON document on stdout instead of the trace: every object and record, and a
+                    sweep's whole leaderboard
   --per-month <n>   executions a month, for the bill (default 50)
+  --top <n>         a sweep's leaderboard: the best n variants (default 10)
+  --verbose         list every S3 object written or deleted, every ECS task and nested run, and a
+                    sweep's whole output; without it a long list is one line
 
 With neither --case nor --input, the workflow's happy-path case runs.
 Exit code: with a case, 0 when the run ends as the case expects and 1 when it does not; without
 one, 0 when the run SUCCEEDED and 1 when it FAILED, TIMED_OUT or was ABORTED; 2 on a usage error.`;
 
+/** A mistake in the command line: said in one line (with a suggestion where there is one), exit 2. */
 class UsageError extends Error {}
+
+const OPTIONS = {
+  case: { type: 'string' },
+  input: { type: 'string' },
+  world: { type: 'string' },
+  report: { type: 'string' },
+  list: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  'per-month': { type: 'string', default: '50' },
+  top: { type: 'string', default: '10' },
+  verbose: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** `unknown workflow "backtset": did you mean "backtest"? (--help lists them)` */
+const unknown = (what: string, typed: string, known: readonly string[], lister: string) => {
+  const near = closest(typed, known);
+  return new UsageError(`unknown ${what}${near ? `: did you mean "${near}"?` : ''} (${lister} lists them)`);
+};
 
 const parse = (argv: string[]) => {
   try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        case: { type: 'string' },
-        input: { type: 'string' },
-        world: { type: 'string' },
-        report: { type: 'string' },
-        list: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        'per-month': { type: 'string', default: '50' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    const { code, message } = error as Error & { code?: string };
+    const option = /^Unknown option '(-{1,2}[^']*)'/.exec(message)?.[1];
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) {
+      const near = closest(option.replace(/^-+/, ''), Object.keys(OPTIONS));
+      throw new UsageError(
+        `unknown option ${option}${near ? `: did you mean --${near}?` : ''} (--help lists them)`,
+      );
+    }
+    const missing = /^Option '(-{1,2}[^ ']+)[^']*' argument missing/.exec(message)?.[1];
+    const valued = /^Option '(-{1,2}[^ ']+)[^']*' does not take an argument/.exec(message)?.[1];
+    throw new UsageError(
+      missing
+        ? `${missing} needs a value (--help)`
+        : valued
+          ? `${valued} takes no value (--help)`
+          : `${message.split('. ')[0]} (--help)`,
+    );
   }
 };
 
+/** The JSON of the file the user named, or a usage error that names it and says why not. */
 const readJson = (what: string, file: string): unknown => {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UsageError(`Cannot read the ${what} file ${file}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`The ${what} file ${file} is not valid JSON: ${(error as Error).message}`);
-  }
+  const read = readJsonFile(file);
+  if (read.ok) return read.value;
+  throw new UsageError(
+    read.unreadable
+      ? `cannot read the ${what} file ${file}: ${read.reason}`
+      : `the ${what} file ${file} is ${read.reason}`,
+  );
+};
+
+const wholeNumber = (flag: string, text: string, least: number) => {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < least)
+    throw new UsageError(
+      `${flag} must be a whole number${least > 0 ? ` above ${least - 1}` : ''}, not "${text}"`,
+    );
+  return value;
 };
 
 interface Options {
@@ -97,20 +134,22 @@ interface Options {
   report?: string;
   json: boolean;
   perMonth: number;
+  /** How many of a sweep's ranked variants the leaderboard shows. */
+  top: number;
+  verbose: boolean;
 }
 
 const options = (argv: string[]): Options | { list: string } | { help: true } => {
   const { values, positionals } = parse(argv);
   if (values.help) return { help: true };
   const [workflow, ...extra] = positionals;
-  if (extra.length > 0) throw new UsageError(`Unexpected argument ${extra[0]}`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" after the workflow (--help)`);
   if (workflow === undefined) {
     if (values.list) return { list: `Workflows: ${MACHINES.join(', ')}` };
-    throw new UsageError(`Which workflow? One of: ${MACHINES.join(', ')}`);
+    throw new UsageError(`which workflow? One of ${MACHINES.join(', ')} (--help)`);
   }
-  if (!(MACHINES as readonly string[]).includes(workflow)) {
-    throw new UsageError(`Unknown workflow ${workflow}. Workflows: ${MACHINES.join(', ')}`);
-  }
+  if (!(MACHINES as readonly string[]).includes(workflow))
+    throw unknown(`workflow "${workflow}"`, workflow, MACHINES, '--help');
   const machine = workflow as MachineName;
   const cases = readCases(machine).cases;
   if (values.list) {
@@ -122,11 +161,10 @@ const options = (argv: string[]): Options | { list: string } | { help: true } =>
     };
   }
   const caseName = values.case ?? (values.input === undefined ? DEFAULT_CASE[machine] : undefined);
-  if (caseName !== undefined && !(caseName in cases)) {
-    throw new UsageError(`Unknown case ${caseName} for ${machine}. Cases: ${Object.keys(cases).join(', ')}`);
-  }
-  const perMonth = Number(values['per-month']);
-  if (!Number.isInteger(perMonth) || perMonth < 0) throw new UsageError('--per-month must be a whole number');
+  if (caseName !== undefined && !(caseName in cases))
+    throw unknown(`case "${caseName}" of ${machine}`, caseName, Object.keys(cases), `${machine} --list`);
+  const perMonth = wholeNumber('--per-month', values['per-month'], 0);
+  const top = wholeNumber('--top', values.top, 1);
   return {
     workflow: machine,
     ...(caseName === undefined ? {} : { caseName }),
@@ -135,6 +173,8 @@ const options = (argv: string[]): Options | { list: string } | { help: true } =>
     ...(values.report === undefined ? {} : { report: values.report }),
     json: values.json,
     perMonth,
+    top,
+    verbose: values.verbose,
   };
 };
 
@@ -182,23 +222,15 @@ const liveTrace = (write: (line: string) => void, c: Palette) => {
   return { onEvent, flush };
 };
 
-const worldSummary = (run: WorkflowRun) => {
-  const changes = run.world.changes;
-  return {
-    record: run.runId ? (run.world.record(TABLE, run.runId) ?? null) : null,
-    s3_written: changes.flatMap((c) => (c.kind === 's3:put' ? [c.uri] : [])),
-    s3_deleted: changes.flatMap((c) => (c.kind === 's3:delete' ? [c.uri] : [])),
-    ecs_tasks: changes.flatMap((c) =>
-      c.kind === 'ecs:run' ? [`${c.taskDefinition} on ${c.capacityProvider}`] : [],
-    ),
-    task_definitions_registered: changes.flatMap((c) => (c.kind === 'ecs:register' ? [c.arn] : [])),
-    services_updated: changes.flatMap((c) =>
-      c.kind === 'ecs:update-service' ? [`${c.service} -> ${c.taskDefinition}`] : [],
-    ),
-    nested_executions: changes.flatMap((c) => (c.kind === 'states:start' ? [c.name] : [])),
-    notifications: run.world.published.map((m) => ({ subject: m.subject, attributes: m.attributes })),
-    dead_letters: run.world.queued.map((m) => m.body),
-  };
+/**
+ * The run's output for people: a sweep's ranked variants are the leaderboard's table (printed
+ * below it), not 100 lines of JSON; --verbose and --json keep them.
+ */
+const outputForPeople = (output: unknown, board: Leaderboard | undefined): unknown => {
+  const leaderboard = (output as { leaderboard?: { top?: unknown } } | null | undefined)?.leaderboard;
+  if (!board || !leaderboard || !Array.isArray(leaderboard.top)) return output;
+  const top = `(the best ${leaderboard.top.length}: the leaderboard below)`;
+  return { ...(output as object), leaderboard: { ...leaderboard, top } };
 };
 
 /** The verdict: against the case's expectation, or, without a case, whether the run succeeded. */
@@ -219,12 +251,17 @@ export const main = async (
 ): Promise<number> => {
   const c = palette(colourWanted(out, process.env));
   const write = (line: string) => out.write(`${line}\n`);
+  if (argv.length === 0) {
+    err.write(`${USAGE}\n`);
+    return 2;
+  }
   let parsed: ReturnType<typeof options>;
   try {
     parsed = options(argv);
     checkFixtures();
   } catch (error) {
-    err.write(`tradai-sim: ${(error as Error).message}\n\n${USAGE}\n`);
+    // One line: the mistake, and a suggestion where there is one; --help prints the usage.
+    err.write(`tradai-sim: ${(error as Error).message}\n`);
     return 2;
   }
   if ('help' in parsed) {
@@ -267,6 +304,7 @@ export const main = async (
   const { expected, ok } = matches(run, parsed);
   const bill = billOf(run.world);
   const summary = worldSummary(run);
+  const board = leaderboardOf(run);
   const verdict = expected
     ? { expected: { status: expected.status, error: expected.error ?? null }, as_expected: ok }
     : { expected: null, succeeded: ok };
@@ -294,6 +332,7 @@ export const main = async (
             executions_per_month: parsed.perMonth,
           },
           world: summary,
+          ...(board ? { leaderboard: board } : {}),
           simulated_ms: run.simulatedMs,
           real_ms: Math.round(run.realMs),
           ...(parsed.report ? { report: parsed.report } : {}),
@@ -314,7 +353,8 @@ export const main = async (
   }
   if (run.status === 'SUCCEEDED') {
     write(`${c.green('SUCCEEDED')}  output:`);
-    write(JSON.stringify(run.output, null, 2).replace(/^/gm, '  '));
+    const output = parsed.verbose ? run.output : outputForPeople(run.output, board);
+    write(JSON.stringify(output, null, 2).replace(/^/gm, '  '));
   } else if (run.status === 'ABORTED') {
     write(`${c.red('ABORTED')}  stopped outside the workflow; the reconciler recorded and reported it`);
   } else {
@@ -322,20 +362,12 @@ export const main = async (
     write(`  ${(run.error?.Cause ?? '').slice(0, 600)}`);
   }
   write('');
+  if (board) {
+    for (const line of leaderboardLines(board, parsed.top, c)) write(line);
+    write('');
+  }
   write(c.bold('What changed in the world'));
-  if (summary.record)
-    write(
-      `  workflow-state record ${run.runId}: ${JSON.stringify({ ...summary.record, result: summary.record.result ? '(summary)' : undefined })}`,
-    );
-  for (const uri of summary.s3_written) write(`  s3 written   ${uri}`);
-  for (const uri of summary.s3_deleted) write(`  s3 deleted   ${uri}`);
-  for (const task of summary.ecs_tasks) write(`  ecs task     ${task}`);
-  for (const arn of summary.task_definitions_registered) write(`  registered   ${arn}`);
-  for (const update of summary.services_updated) write(`  service      ${update}`);
-  for (const name of summary.nested_executions) write(`  nested run   ${name}`);
-  for (const n of summary.notifications) write(`  sns          ${n.subject}`);
-  for (const body of summary.dead_letters)
-    write(`  ${c.yellow('dlq')}          ${JSON.stringify(body).slice(0, 160)}`);
+  for (const line of whatChangedLines(run, summary, parsed.verbose, c)) write(line);
   write('');
   write(c.bold(`The bill (${PRICES.region} prices of ${PRICES.asOf})`));
   for (const line of bill.lines)

@@ -46,8 +46,9 @@ describe('tradai-sim, as a subprocess', () => {
     expect(run.stdout).toMatch(
       /workflow-state record bt-20260105-strategytestv3-001: \{"status":"COMPLETED"/,
     );
+    // What it wrote, in one line (--verbose lists the objects: tests/output.test.ts).
     expect(run.stdout).toMatch(
-      /s3 deleted +s3:\/\/tradai-local-backtest-runs\/runs\/bt-20260105-strategytestv3-001\/tmp\/freqtrade\.log/,
+      /^ {2}s3 +5 objects written, 2 deleted, under s3:\/\/tradai-local-backtest-runs\/runs\/bt-20260105-strategytestv3-001\/ \(--verbose lists them\)$/m,
     );
     // The whole bill: 15 transitions, ten Lambda invocations, 42 min of 1 vCPU / 2 GB on Fargate Spot.
     expect(run.stdout).toMatch(
@@ -100,21 +101,19 @@ describe('tradai-sim, as a subprocess', () => {
     ]);
   });
 
-  it('lists the valid workflows when the workflow is unknown, and exits 2', () => {
+  it('names the nearest workflow when the workflow is unknown, in one line, and exits 2', () => {
     const run = sim(['backtests']);
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toContain(
-      'Unknown workflow backtests. Workflows: backtest, backtest-simplified, data-sync, deploy, backtest-sweep',
+    expect(run.stderr).toBe(
+      'tradai-sim: unknown workflow "backtests": did you mean "backtest"? (--help lists them)\n',
     );
   });
 
-  it('lists the valid cases when the case is unknown, and exits 2', () => {
+  it('points to --list when the case is unknown and none is near, in one line, and exits 2', () => {
     const run = sim(['deploy', '--case', 'Nope']);
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain(
-      'Unknown case Nope for deploy. Cases: DryRunHappyPath, LiveWithCompletedBacktest',
-    );
+    expect(run.stderr).toBe('tradai-sim: unknown case "Nope" of deploy (deploy --list lists them)\n');
   });
 
   it('names the field of a malformed input, and exits 1 because the run FAILED', () => {
@@ -142,7 +141,9 @@ describe('tradai-sim, as a subprocess', () => {
     writeFileSync(file, '{"run_id": ');
     const run = sim(['backtest', '--input', file]);
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain(`The input file ${file} is not valid JSON`);
+    expect(run.stderr).toBe(
+      `tradai-sim: the input file ${file} is not JSON at line 1 (column 12): Unexpected end of JSON input\n`,
+    );
   });
 
   it('names a missing fixture, and exits 2', () => {

@@ -1,0 +1,152 @@
+import type { WorkflowRun } from '@tradai/local-aws';
+import type { Palette } from './format';
+
+/** One ranked variant, as packages/aggregate-sweep writes it (leaderboard.ts, `Ranked`). */
+export interface RankedVariant {
+  rank: number;
+  run_id: string;
+  /** The metric ranked by; null when the run could not compute it (ranked last). */
+  metric: number | null;
+  sharpe_ratio: number | null;
+  /** Percent (transform-results: profit_total x 100). */
+  total_return: number | null;
+  /** Percent of the account. */
+  max_drawdown: number | null;
+  win_rate: number | null;
+  total_trades: number | null;
+  config_overrides: Record<string, unknown>;
+}
+
+/** leaderboard.json, as aggregate-sweep writes it beside the sweep's results. */
+export interface Leaderboard {
+  sweep_id: string;
+  rank_by: string;
+  better: 'higher' | 'lower';
+  variants: number;
+  ranked: RankedVariant[];
+  failures: { run_id: string; error: string; reason: string }[];
+  /** Where it was read from. */
+  uri: string;
+}
+
+/**
+ * The leaderboard aggregate-sweep wrote for this run's sweep (`sweeps/<sweep id>/leaderboard.json`),
+ * read back from the world's S3 objects; none if the run wrote none (refused, or stopped first).
+ */
+export const leaderboardOf = (run: WorkflowRun): Leaderboard | undefined => {
+  if (!run.runId) return undefined;
+  const suffix = `/sweeps/${run.runId}/leaderboard.json`;
+  const uri = run.world.changes
+    .flatMap((change) => (change.kind === 's3:put' && change.uri.endsWith(suffix) ? [change.uri] : []))
+    .at(-1);
+  const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri ?? '') ?? [];
+  const object = bucket && key ? run.world.getObject(bucket, key) : undefined;
+  if (!uri || !object) return undefined;
+  try {
+    const board = JSON.parse(new TextDecoder().decode(object.body)) as Omit<Leaderboard, 'uri'>;
+    return Array.isArray(board.ranked) ? { ...board, failures: board.failures ?? [], uri } : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** A variant's overrides as `path -> value`: `{ minimal_roi: { 0: 0.04 } }` -> `minimal_roi.0 -> 0.04`. */
+const flatten = (value: unknown, prefix = ''): [string, unknown][] =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0
+    ? Object.entries(value).flatMap(([key, inner]) => flatten(inner, prefix ? `${prefix}.${key}` : key))
+    : [[prefix, value]];
+
+/** The overrides whose value is not the same in every ranked variant, in the order they first appear. */
+const differing = (ranked: readonly RankedVariant[]) => {
+  const values = new Map<string, Set<string>>();
+  const flat = ranked.map((variant) => new Map(flatten(variant.config_overrides)));
+  for (const overrides of flat) for (const [path] of overrides) values.set(path, new Set());
+  for (const overrides of flat)
+    for (const [path, seen] of values) seen.add(JSON.stringify(overrides.get(path)) ?? '(unset)');
+  return {
+    columns: [...values].filter(([, seen]) => seen.size > 1).map(([path]) => path),
+    flat,
+  };
+};
+
+const fixed = (value: number | null, digits = 2) => (value === null ? '-' : value.toFixed(digits));
+const shown = (value: unknown) =>
+  value === undefined ? '-' : typeof value === 'string' ? value : JSON.stringify(value);
+
+/**
+ * The leaderboard as a person reads it: rank, variant, the parameters that differ between
+ * variants, trades, profit, drawdown and the ranking metric, best first as aggregate-sweep ranked
+ * them; the first `top`, and the failures.
+ */
+export const leaderboardLines = (board: Leaderboard, top: number, c: Palette): string[] => {
+  const { ranked, failures } = board;
+  const finished = ranked.length;
+  const notRun = Math.max(0, board.variants - finished - failures.length);
+  const partial = finished < board.variants;
+  const variantOf = (runId: string) =>
+    runId.startsWith(`${board.sweep_id}-`) ? runId.slice(board.sweep_id.length + 1) : runId;
+  const title = [
+    `Leaderboard: ${partial ? `${finished} of ` : ''}${board.variants} variants of ${board.sweep_id}, ranked by ${board.rank_by} (${board.better ?? 'higher'} is better)`,
+    ...[failures.length > 0 ? `${failures.length} failed` : '', notRun > 0 ? `${notRun} never ran` : '']
+      .filter(Boolean)
+      .map((part, i) => `${i === 0 ? '; ' : ', '}${part}`),
+  ].join('');
+  const lines = [c.bold(title)];
+  if (finished === 0) {
+    lines.push('  no variant finished');
+  } else {
+    const { columns, flat } = differing(ranked);
+    // The metric has its own column unless it is one already (profit, drawdown, trades).
+    const metricColumn = !['total_return', 'max_drawdown', 'total_trades'].includes(board.rank_by);
+    const header = [
+      'rank',
+      'variant',
+      ...columns,
+      'trades',
+      'profit %',
+      'max drawdown %',
+      ...(metricColumn ? [board.rank_by] : []),
+    ];
+    const rows = ranked
+      .slice(0, top)
+      .map((variant, index) => [
+        String(variant.rank),
+        variantOf(variant.run_id),
+        ...columns.map((path) => shown(flat[index]?.get(path))),
+        variant.total_trades === null ? '-' : String(variant.total_trades),
+        fixed(variant.total_return),
+        fixed(variant.max_drawdown),
+        ...(metricColumn ? [fixed(variant.metric)] : []),
+      ]);
+    // Numbers to the right, words to the left, as a spreadsheet has them.
+    const numeric = header.map((_, i) => rows.every((row) => /^(-?[\d.]+|-)$/.test(row[i] ?? '')));
+    const widths = header.map((title, i) =>
+      Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)),
+    );
+    const line = (cells: string[]) =>
+      `  ${cells
+        .map((cell, i) => (numeric[i] ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd()}`;
+    lines.push(line(header), ...rows.map(line));
+    const best = ranked[0] as RankedVariant;
+    const more =
+      finished > rows.length ? `${rows.length} of ${finished} shown; --top N or --json for all. ` : '';
+    const named =
+      variantOf(best.run_id) === best.run_id
+        ? ''
+        : `Variant ${variantOf(best.run_id)} ran as ${best.run_id}.`;
+    if (more || named) lines.push(`  ${more}${named}`.trimEnd());
+  }
+  if (failures.length > 0) {
+    const listed = failures.slice(0, top);
+    lines.push(
+      `  ${failures.length} failed${listed.length < failures.length ? ` (${listed.length} shown)` : ''}:`,
+    );
+    for (const failure of listed)
+      lines.push(
+        `    variant ${variantOf(failure.run_id)}  ${c.red(failure.reason.replace(/\s+/g, ' ').slice(0, 140))}`,
+      );
+  }
+  return lines;
+};
