@@ -64,6 +64,24 @@ const ownSourcesOnly = {
   },
 };
 
+/**
+ * An AWS SDK client imports its whole package.json for one field, `version` (its user agent), and
+ * esbuild keeps the whole file of a default JSON import: about 2.5 KB minified per client. The
+ * client sees the same version; the rest of the file (scripts, dependencies...) no longer ships.
+ */
+const sdkClientVersionOnly = {
+  name: 'sdk-client-version-only',
+  setup(build) {
+    build.onLoad(
+      { filter: /[\\/]node_modules[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]package\.json$/ },
+      (args) => ({
+        contents: JSON.stringify({ version: JSON.parse(readFileSync(args.path, 'utf8')).version }),
+        loader: 'json',
+      }),
+    );
+  },
+};
+
 /** esbuild options of the shipped bundles. */
 const shippedBuildOptions = {
   bundle: true,
@@ -78,7 +96,7 @@ const shippedBuildOptions = {
   // reads on the first failure (lambda-kit/src/stack-traces.ts).
   sourcemap: 'linked',
   sourcesContent: false,
-  plugins: [ownSourcesOnly],
+  plugins: [sdkClientVersionOnly, ownSourcesOnly],
   legalComments: 'none',
   alias: {
     // Lambda (and `sls invoke local`) always supply credentials in the environment.

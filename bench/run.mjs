@@ -6,7 +6,8 @@
 //   empty    an empty handler built with the shipped options (the floor: Node's own startup)
 //   nomap    the shipped options without the source map: what stack traces in TypeScript cost
 //            (the map is read only when an invocation fails, so at init it should cost nothing)
-// All ratios come from this one run. Budgets (issue #2): zip <= 150 KB, shipped init <= 0.75 x plain;
+// All ratios come from this one run. Budgets (issue #2): the zip sls ships (code and source map)
+// <= 150 KB, shipped init <= 0.75 x plain;
 // and npm start <= 1.0 s median wall (the simulator's issue).
 // Flags: --runs N (default 25), --strict (exit 1 when a budget is missed).
 import { spawnSync } from 'node:child_process';
@@ -100,7 +101,11 @@ for (const fn of functions) {
   await bundle(fn.entry, builds.shipped);
   await bundle(fn.entry, builds.plain, plainBuildOptions);
   await bundle(emptyEntry, builds.empty);
-  await bundle(fn.entry, builds.nomap, { ...shippedBuildOptions, sourcemap: false, plugins: [] });
+  await bundle(fn.entry, builds.nomap, {
+    ...shippedBuildOptions,
+    sourcemap: false,
+    plugins: shippedBuildOptions.plugins.filter((plugin) => plugin.name !== 'own-sources-only'),
+  });
 
   // Round-robin, so drift on a busy machine hits the builds alike.
   const samples = { shipped: [], plain: [], empty: [], nomap: [] };
@@ -144,7 +149,7 @@ const header = [
 ];
 const table = rows.map(({ fn, zip, init, sdk, mapBytes, codeZipBytes }) => {
   const ratioPlain = init.shipped / init.plain;
-  const ok = codeZipBytes <= ZIP_BUDGET_BYTES && ratioPlain <= INIT_RATIO_BUDGET;
+  const ok = zip.shipped <= ZIP_BUDGET_BYTES && ratioPlain <= INIT_RATIO_BUDGET;
   return {
     ok,
     cells: [
@@ -172,8 +177,19 @@ console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const row of table) console.log(line(row.cells));
 console.log(
-  `\nBudgets: code zip <= ${ZIP_BUDGET_BYTES / 1024} KB (the bundle alone; zip KB is what sls ships, its source map included), init <= ${INIT_RATIO_BUDGET} x plain esbuild ` +
+  `\nBudgets: zip <= ${ZIP_BUDGET_BYTES / 1024} KB (what sls ships: the code and its source map; code zip KB is the bundle alone), init <= ${INIT_RATIO_BUDGET} x plain esbuild ` +
     '(map cost = shipped init vs the same build without a map).',
+);
+const overZip = rows.filter((row) => row.zip.shipped > ZIP_BUDGET_BYTES);
+const largestZip = rows.reduce((a, b) => (b.zip.shipped > a.zip.shipped ? b : a));
+console.log(
+  `Zip budget (${ZIP_BUDGET_BYTES.toLocaleString('en')} bytes per zip from sls package): ` +
+    (overZip.length === 0
+      ? `ok, largest ${largestZip.fn.key} ${largestZip.zip.shipped.toLocaleString('en')} bytes ` +
+        `(${(largestZip.zip.shipped / ZIP_BUDGET_BYTES).toFixed(2)} x budget)`
+      : `MISSED by ${overZip
+          .map((row) => `${row.fn.key} (${row.zip.shipped.toLocaleString('en')} bytes)`)
+          .join(', ')}`),
 );
 // Issue #5: a batch of 10 through the trigger vs one record, StartExecution mocked at 50 ms.
 const triggerBundle = path.join(outDir, 'trigger-batch.cjs');

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -51,3 +51,14 @@ export const readPackaged = (dir: string): PackagedStack => {
     functions: read('serverless-state.json').service.functions,
   };
 };
+
+/** What one shipped zip may weigh (issue #2): 150 KB, the code and its source map together. */
+export const ZIP_BUDGET_BYTES = 150 * 1024;
+
+/** Each function's zip in the packaged folder, as `sls deploy` would upload it, and its size. */
+export const shippedZips = (stack: PackagedStack) =>
+  Object.entries(stack.functions).map(([key, fn]) => ({
+    key,
+    name: fn.name,
+    bytes: statSync(path.join(stack.dir, `${key}.zip`)).size,
+  }));
