@@ -12,12 +12,17 @@ import {
 import { MACHINES as STACK_MACHINES } from '@tradai/stack';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
+  actionTargets,
+  alarmsOf,
   breachedAlarms,
   type Datapoint,
   deliveries,
   deliveryProblem,
+  noticeAlarms,
   pagingAlarms,
   type Resources,
+  referencedId,
+  statementsOf,
 } from './alerts';
 import { readPackaged } from './package-stack';
 
@@ -67,6 +72,117 @@ describe('alerts that can reach a person', () => {
     expect(resources.AlertsEmailSubscription).toMatchObject({
       Condition: 'HasAlertsEmail',
       Properties: { Protocol: 'email', TopicArn: { Ref: 'AlertsTopic' } },
+    });
+  });
+});
+
+/**
+ * Where an alarm goes, by what it watches (docs/decisions/0041). An infrastructure failure or lost
+ * work pages on-call through the alerts topic; refused requests and slow runs are notices for the
+ * quants. An alarm on a metric not listed here fails the routing test until someone decides.
+ */
+const TOPIC_BY_METRIC: Record<string, 'AlertsTopic' | 'NoticesTopic'> = {
+  InfrastructureFailure: 'AlertsTopic',
+  ExecutionsTimedOut: 'AlertsTopic',
+  ExecutionThrottled: 'AlertsTopic',
+  ApproximateNumberOfMessagesVisible: 'AlertsTopic',
+  BusinessFailure: 'NoticesTopic',
+  ExecutionDuration: 'NoticesTopic',
+};
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders
+const OUR_ALARMS = 'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*';
+
+describe('every alarm reaches someone', () => {
+  it('gives every alarm of the packaged template at least one alarm action', () => {
+    // Act
+    const silent = alarmsOf(resources)
+      .filter(([, alarm]) => ((alarm.Properties?.AlarmActions ?? []) as unknown[]).length === 0)
+      .map(([id]) => id);
+
+    // Assess: 8 alarms of alerts.yml, 2 per machine from serverless-step-functions
+    expect(alarmsOf(resources).length).toBeGreaterThanOrEqual(8 + 2 * STACK_MACHINES.length);
+    expect(silent).toEqual([]);
+  });
+
+  it('pages on-call for infrastructure failures and lost work only, and sends refused and slow runs to the notices topic', () => {
+    // Act: every topic each alarm's actions (alarm, OK, insufficient data) publish to
+    const routes = Object.fromEntries(alarmsOf(resources).map(([id, alarm]) => [id, actionTargets(alarm)]));
+
+    // Assess
+    const decided = Object.fromEntries(
+      alarmsOf(resources).map(([id, alarm]) => [
+        id,
+        [TOPIC_BY_METRIC[String(alarm.Properties?.MetricName)] ?? 'no decision for this metric'],
+      ]),
+    );
+    expect(routes).toEqual(decided);
+    expect(noticeAlarms(resources)).toEqual(
+      new Set(['BacktestFailuresHighAlarm', 'BacktestDurationLongAlarm']),
+    );
+    expect(resources.BacktestFailuresHighAlarm?.Properties?.AlarmActions).toEqual([{ Ref: 'NoticesTopic' }]);
+  });
+
+  it('encrypts the notices topic with a rotating customer-managed key that lets CloudWatch GenerateDataKey and Decrypt', () => {
+    // Act
+    const keyId = resources.NoticesTopic?.Properties?.KmsMasterKeyId;
+    const key = resources[referencedId(keyId) ?? ''];
+    const grant = statementsOf(key?.Properties?.KeyPolicy).find(
+      (s) => s.Principal?.Service === 'cloudwatch.amazonaws.com',
+    );
+
+    // Assess: a key of the stack (not alias/aws/sns), granting CloudWatch for this account only
+    expect(keyId).toEqual({ 'Fn::GetAtt': ['AlertsKey', 'Arn'] });
+    expect(key).toMatchObject({ Type: 'AWS::KMS::Key', Properties: { EnableKeyRotation: true } });
+    expect(grant).toMatchObject({
+      Effect: 'Allow',
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    });
+    expect([grant?.Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+    expect(deliveryProblem(resources, 'cloudwatch.amazonaws.com', 'NoticesTopic')).toBeUndefined();
+  });
+
+  it("lets CloudWatch publish to the notices topic, for this account's alarms only", () => {
+    // Act
+    const policies = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::SNS::TopicPolicy' &&
+        ((r.Properties?.Topics ?? []) as unknown[]).some((t) => referencedId(t) === 'NoticesTopic'),
+    );
+
+    // Assess
+    expect(policies).toHaveLength(1);
+    expect(statementsOf(policies[0]?.Properties?.PolicyDocument)).toEqual([
+      {
+        Sid: 'OurAlarmsPublish',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: 'NoticesTopic' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': { 'Fn::Sub': OUR_ALARMS } },
+        },
+      },
+    ]);
+  });
+
+  it('names the notices topic per stage and subscribes an email to it only when TRADAI_NOTICES_EMAIL is set', () => {
+    // Prepare
+    const template = readPackaged(inject('packagedDir')).template as unknown as {
+      Parameters: Record<string, { Default?: string }>;
+      Conditions: Record<string, unknown>;
+    };
+
+    // Assess
+    expect(resources.NoticesTopic?.Properties).toMatchObject({ TopicName: 'tradai-dev-notices' });
+    expect(resources.NoticesEmailSubscription).toMatchObject({
+      Condition: 'HasNoticesEmail',
+      Properties: { Protocol: 'email', TopicArn: { Ref: 'NoticesTopic' }, Endpoint: { Ref: 'NoticesEmail' } },
+    });
+    expect(template.Parameters.NoticesEmail?.Default).toBe('');
+    expect(template.Conditions.HasNoticesEmail).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'NoticesEmail' }, ''] }],
     });
   });
 });
@@ -231,17 +347,25 @@ const MACHINE_IDS = Object.fromEntries(STACK_MACHINES.map((machine) => [machine.
 >;
 
 describe('which scenario ends page someone (the template alarms, fed each scenario)', () => {
-  const ends: { machine: MachineName; caseName: string; run: WorkflowRun; paged: string[] }[] = [];
+  const ends: {
+    machine: MachineName;
+    caseName: string;
+    run: WorkflowRun;
+    paged: string[];
+    noticed: string[];
+  }[] = [];
 
   beforeAll(async () => {
     const paging = pagingAlarms(resources);
+    const notices = noticeAlarms(resources);
     for (const machine of MACHINES) {
       // A heavy case (Sweep1000) pages exactly as its 24-variant sibling does; the scenarios test runs it.
       for (const [caseName, definition] of Object.entries(readCases(machine).cases)) {
         if (definition.heavy) continue;
         const run = await runWorkflow({ machine, caseName });
-        const paged = breachedAlarms(resources, datapointsOf(run)).filter((id) => paging.has(id));
-        ends.push({ machine, caseName, run, paged });
+        const breached = breachedAlarms(resources, datapointsOf(run));
+        const paged = breached.filter((id) => paging.has(id));
+        ends.push({ machine, caseName, run, paged, noticed: breached.filter((id) => notices.has(id)) });
       }
     }
   });
@@ -279,15 +403,11 @@ describe('which scenario ends page someone (the template alarms, fed each scenar
   it.each([
     ['backtest', 'UnknownErrorToDLQ', ['BacktestInfrastructureFailuresAlarm', 'WorkflowDlqMessagesAlarm']],
     ['backtest', 'ContainerExitsNonZero', ['BacktestInfrastructureFailuresAlarm']],
-    ['backtest', 'EcsTimeout', ['BacktestInfrastructureFailuresAlarm', 'BacktestDurationLongAlarm']],
+    ['backtest', 'EcsTimeout', ['BacktestInfrastructureFailuresAlarm']],
     [
       'backtest',
       'ExecutionTimesOut',
-      [
-        'BacktestInfrastructureFailuresAlarm',
-        'BacktestStateMachineExecutionsTimedOutAlarm',
-        'BacktestDurationLongAlarm',
-      ],
+      ['BacktestInfrastructureFailuresAlarm', 'BacktestStateMachineExecutionsTimedOutAlarm'],
     ],
     ['backtest', 'CrashBeforeFirstCatch', ['BacktestInfrastructureFailuresAlarm']],
     [
@@ -298,6 +418,41 @@ describe('which scenario ends page someone (the template alarms, fed each scenar
   ] as const)('pages for %s %s through %j', (machine, caseName, alarms) => {
     const end = ends.find((e) => e.machine === machine && e.caseName === caseName);
     expect(end?.paged.sort()).toEqual([...alarms].sort());
+  });
+
+  it.each([
+    ['backtest', 'EcsTimeout'],
+    ['backtest', 'ExecutionTimesOut'],
+  ] as const)('tells the quants that %s %s ran over an hour, paging nobody for it', (machine, caseName) => {
+    const end = ends.find((e) => e.machine === machine && e.caseName === caseName);
+    expect(end?.noticed).toEqual(['BacktestDurationLongAlarm']);
+    expect(end?.paged).not.toContain('BacktestDurationLongAlarm');
+  });
+
+  it('tells the quants when five backtests are refused within the hour, and pages nobody', () => {
+    // Prepare: five refused backtests (both backtest machines are WorkflowType backtest)
+    const refused = ends.filter(
+      ({ run }) =>
+        workflowTypeOf(run.end.stateMachineArn, `tradai-${LOCAL.stage}-`) === 'backtest' &&
+        run.status === 'FAILED' &&
+        BUSINESS_FAILURES.includes(run.end.error ?? ''),
+    );
+    expect(refused.length).toBeGreaterThanOrEqual(5);
+
+    // Act: four, then five, in one period of the alarm
+    const breachedBy = (count: number) =>
+      breachedAlarms(
+        resources,
+        refused.slice(0, count).flatMap(({ run }) => datapointsOf(run)),
+      );
+
+    // Assess
+    expect(breachedBy(4)).not.toContain('BacktestFailuresHighAlarm');
+    expect(breachedBy(5)).toContain('BacktestFailuresHighAlarm');
+    expect(breachedBy(5).filter((id) => noticeAlarms(resources).has(id))).toEqual([
+      'BacktestFailuresHighAlarm',
+    ]);
+    expect(breachedBy(5).filter((id) => pagingAlarms(resources).has(id))).toEqual([]);
   });
 
   it('pages for every infrastructure failure of every machine', () => {

@@ -27,7 +27,8 @@ export const referencedId = (value: unknown): string | undefined => {
   return Array.isArray(getAtt) ? String(getAtt[0]) : undefined;
 };
 
-const statementsOf = (policy: unknown): Statement[] =>
+/** The statements of a key, topic or queue policy. */
+export const statementsOf = (policy: unknown): Statement[] =>
   asList((policy as { Statement?: Statement | Statement[] } | undefined)?.Statement);
 
 const grantsService = (statement: Statement, service: string) =>
@@ -162,14 +163,32 @@ export const breachedAlarms = (resources: Resources, datapoints: Datapoint[]): s
     })
     .map(([id]) => id);
 
-/** Alarms whose actions page on-call (they publish to the alerts topic). */
-export const pagingAlarms = (resources: Resources): Set<string> =>
+/** The topics and queues an alarm's actions (alarm, OK, insufficient data) publish to, by logical id. */
+export const actionTargets = (alarm: Resource): string[] => [
+  ...new Set(
+    ['AlarmActions', 'OKActions', 'InsufficientDataActions'].flatMap((field) =>
+      asList(alarm.Properties?.[field] as unknown[]).flatMap((action) => referencedId(action) ?? []),
+    ),
+  ),
+];
+
+/** Every alarm of the template, by logical id. */
+export const alarmsOf = (resources: Resources): [string, Resource][] =>
+  Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+
+const alarmsPublishingTo = (resources: Resources, topicId: string): Set<string> =>
   new Set(
-    Object.entries(resources)
-      .filter(
-        ([, r]) =>
-          r.Type === 'AWS::CloudWatch::Alarm' &&
-          asList(r.Properties?.AlarmActions as unknown[]).some((a) => referencedId(a) === 'AlertsTopic'),
+    alarmsOf(resources)
+      .filter(([, r]) =>
+        asList(r.Properties?.AlarmActions as unknown[]).some((a) => referencedId(a) === topicId),
       )
       .map(([id]) => id),
   );
+
+/** Alarms whose actions page on-call (they publish to the alerts topic). */
+export const pagingAlarms = (resources: Resources): Set<string> =>
+  alarmsPublishingTo(resources, 'AlertsTopic');
+
+/** Alarms that tell the quants, paging nobody (they publish to the notices topic). */
+export const noticeAlarms = (resources: Resources): Set<string> =>
+  alarmsPublishingTo(resources, 'NoticesTopic');

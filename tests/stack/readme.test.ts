@@ -150,4 +150,14 @@ describe('the README', () => {
       turbo.filter(([, command]) => !command.startsWith('TURBO_TELEMETRY_DISABLED=1 ')).map(([name]) => name),
     ).toEqual([]);
   });
+
+  it('names every setting serverless.yml reads from the environment at deploy', () => {
+    // Arrange
+    const yml = readFileSync(path.join(REPO, 'serverless.yml'), 'utf8');
+    const settings = [...new Set([...yml.matchAll(/\$\{env:(TRADAI_\w+)/g)].map((m) => m[1] as string))];
+
+    // Assess
+    expect(settings.length).toBeGreaterThan(10);
+    expect(settings.filter((name) => !README.includes(`\`${name}\``))).toEqual([]);
+  });
 });

@@ -711,15 +711,6 @@ describe('operations: the SQS trigger, execution metrics, alarms', () => {
       'GreaterThanOrEqualToThreshold',
     ]) as [string, string, string, string, number, number, string][]),
     [
-      'BacktestDurationLongAlarm',
-      'TradAI/StepFunctions',
-      'ExecutionDuration',
-      'Maximum',
-      300,
-      3600,
-      'GreaterThanThreshold',
-    ],
-    [
       'WorkflowDlqMessagesAlarm',
       'AWS/SQS',
       'ApproximateNumberOfMessagesVisible',
@@ -766,14 +757,28 @@ describe('operations: the SQS trigger, execution metrics, alarms', () => {
     expect(watched.sort()).toEqual(queues.sort());
   });
 
-  it("shows the spec's backtest-failures-high (business failures) without paging anyone", () => {
+  it("sends the spec's backtest-failures-high (business failures) to the notices topic, paging nobody", () => {
     expect(resource('BacktestFailuresHighAlarm').Properties).toMatchObject({
       MetricName: 'BusinessFailure',
       Dimensions: [{ Name: 'WorkflowType', Value: 'backtest' }],
       Threshold: 5,
       Period: 3600,
+      AlarmActions: [{ Ref: 'NoticesTopic' }],
     });
-    expect(resource('BacktestFailuresHighAlarm').Properties).not.toHaveProperty('AlarmActions');
+    expect(resource('BacktestFailuresHighAlarm').Properties).not.toHaveProperty('OKActions');
+  });
+
+  it("sends the spec's backtest-duration-long (a backtest over an hour) to the notices topic, paging nobody", () => {
+    expect(resource('BacktestDurationLongAlarm').Properties).toMatchObject({
+      Namespace: 'TradAI/StepFunctions',
+      MetricName: 'ExecutionDuration',
+      Dimensions: [{ Name: 'WorkflowType', Value: 'backtest' }],
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 3600,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: 'NoticesTopic' }],
+    });
   });
 
   it.each(MACHINE_IDS)(

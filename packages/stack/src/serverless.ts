@@ -230,7 +230,10 @@ const machineRole = (machine: MachineDeclaration) => ({
 });
 
 /** `functions:` of serverless.yml. */
-/** serverless.yml's `provider.region` when neither --region nor AWS_REGION is given. */
+/**
+ * serverless.yml's `provider.region` when neither --region nor AWS_REGION is given.
+ * @public (read by serverless.yml through `${file(...)}`, which knip cannot see)
+ */
 export const defaultRegion = () => DEFAULT_REGION;
 
 export const functions = () =>
