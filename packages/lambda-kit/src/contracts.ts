@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { strategyParametersSchema } from './freqtrade';
 import './zod-locale';
 
 /*
@@ -175,9 +176,6 @@ const ratio = (max: number) =>
     .number({ error: 'must be a number' })
     .check(z.gte(0, { error: 'must be at least 0' }), z.lte(max, { error: `must be at most ${max}` }));
 const flag = z.boolean({ error: 'must be true or false' });
-const scalar = z.union([z.string().check(z.maxLength(256)), z.number(), z.boolean()], {
-  error: 'must be a string, number or boolean',
-});
 
 /**
  * The freqtrade backtest settings a run may override (docs/contracts/backtest-request.md). Anything
@@ -230,16 +228,8 @@ export const configOverridesSchema = z
           error: 'must be a timeframe such as 5m',
         }),
         enable_protections: flag,
-        /** The strategy's own parameters (freqtrade's buy/sell/protection spaces), flat values only. */
-        strategy_parameters: z.partialRecord(
-          z.enum(['buy', 'sell', 'protection', 'roi', 'stoploss', 'trailing'], {
-            error: 'must be one of buy, sell, protection, roi, stoploss, trailing',
-          }),
-          z.record(
-            z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { error: 'must be a parameter name' })),
-            scalar,
-          ),
-        ),
+        /** The strategy's own parameters, in freqtrade's spaces (./freqtrade.ts): a parameter file, not config. */
+        strategy_parameters: strategyParametersSchema,
         /** TradAI's request envelope for the spec's test input: only its dates. */
         backtester: z.strictObject(
           { START_DATE: z.optional(z.unknown()), END_DATE: z.optional(z.unknown()) },

@@ -81,8 +81,26 @@ export {
   type FailureClass,
   failureClassOf,
 } from './failure-classes';
+export {
+  DECLARED_SPACES,
+  FREQTRADE_VERSIONS,
+  freqtradeLoadsParameterFile,
+  PARAMETER_SPACES,
+  type ParameterSpace,
+  parameterDifferences,
+  resultZipMembers,
+  type StrategyManifest,
+  type StrategyParameterFile,
+  type StrategyParameters,
+  strategyManifestKey,
+  strategyManifestSchema,
+  strategyParameterFile,
+  strategyParametersSchema,
+  undeclaredParameterIssues,
+} from './freqtrade';
 export { createWorkflowHandler, type HandlerTools, METRICS_NAMESPACE } from './handler';
 export { type ManifestRead, readManifest } from './manifest-reader';
+export { deepMerge, isPlainObject } from './merge';
 export {
   executionNameSchema,
   parseS3Uri,

@@ -7,12 +7,15 @@ import { type S3Prefix, s3Prefix, s3PrefixSchema } from './s3-keys';
  * Where one backtest run keeps its files in the runs bucket (docs/contracts/backtest-results.md):
  *
  *   <runs prefix>/<run_id>/config.json   the merged freqtrade config the container reads (kept)
+ *   <runs prefix>/<run_id>/parameters.json  the strategy parameter file, when the run sets any (kept)
  *   <runs prefix>/<run_id>/results/      freqtrade's result files the container writes (kept)
  *   <runs prefix>/<run_id>/tmp/          scratch space; cleanup-resources deletes it after the run
  */
 export interface RunArtifacts {
   root: S3Prefix;
   configKey: string;
+  /** The strategy parameter file freqtrade reads (./freqtrade.ts), written only for a run that sets parameters. */
+  parametersKey: string;
   results: S3Prefix;
   tmp: S3Prefix;
 }
@@ -30,7 +33,13 @@ export const runArtifacts = (runsPrefix: S3Prefix, runId: string): RunArtifacts 
     ]);
   }
   const root = runsPrefix.child(runId);
-  return { root, configKey: root.key('config.json'), results: root.child('results'), tmp: root.child('tmp') };
+  return {
+    root,
+    configKey: root.key('config.json'),
+    parametersKey: root.key('parameters.json'),
+    results: root.child('results'),
+    tmp: root.child('tmp'),
+  };
 };
 
 /** The workflows this repo deploys; also the `workflow` attribute of notifications. */

@@ -14,6 +14,8 @@ import {
 export { sweepIdSchema };
 
 import { ValidationError } from './errors';
+import { PARAMETER_SPACES } from './freqtrade';
+import { deepMerge } from './merge';
 import { canonicalJson, check, describeIssues } from './validation';
 
 /** What a leaderboard may rank by, and which way is better. */
@@ -35,6 +37,21 @@ const GRID_SETTINGS = Object.keys(
 
 const overridesObject = z.record(z.string(), z.unknown());
 
+/**
+ * A grid key that names one strategy parameter by its path in freqtrade's spaces: `buy.rsi_low`,
+ * `roi.30`, `stoploss.stoploss` (./freqtrade.ts). Its values land in that one parameter, so a
+ * variant changes it and keeps the rest of the space.
+ */
+const GRID_PARAMETER = new RegExp(`^(${PARAMETER_SPACES.join('|')})\\.([A-Za-z0-9_]{1,64})$`);
+
+/** The overrides one grid value stands for. */
+const overridesOf = (setting: string, value: unknown): Record<string, unknown> => {
+  const path = GRID_PARAMETER.exec(setting);
+  return path
+    ? { strategy_parameters: { [path[1] as string]: { [path[2] as string]: value } } }
+    : { [setting]: value };
+};
+
 export const sweepRequestSchema = z.strictObject({
   /**
    * Names the request a sweep where one entry point takes several kinds: the backtest queue
@@ -53,8 +70,12 @@ export const sweepRequestSchema = z.strictObject({
   config_overrides: z.optional(overridesObject),
   auto_sync: z.optional(z.boolean({ error: 'must be true or false' })),
   grid: z.optional(
-    z.partialRecord(
-      z.enum(GRID_SETTINGS, { error: `must be a setting a run may override: ${GRID_SETTINGS.join(', ')}` }),
+    z.record(
+      z.string().check(
+        z.refine((key) => GRID_SETTINGS.includes(key) || GRID_PARAMETER.test(key), {
+          error: `must be a setting a run may override (${GRID_SETTINGS.join(', ')}) or a strategy parameter by its path, such as buy.rsi_low (spaces: ${PARAMETER_SPACES.join(', ')})`,
+        }),
+      ),
       z
         .array(z.unknown(), { error: 'must be a list of values' })
         .check(z.minLength(1, { error: 'must list at least one value' }), z.maxLength(1_000)),
@@ -161,11 +182,14 @@ export interface ExpandedSweep {
   data: { symbols: string[]; timeframe: string; start_date: string; end_date: string };
 }
 
-/** Every combination of the grid's values, in a stable order (the last setting varies fastest). */
+/**
+ * Every combination of the grid's values, in a stable order (the last setting varies fastest), each
+ * as the overrides it stands for, deep-merged (two parameters of one space both stay).
+ */
 const combinations = (grid: Record<string, unknown[]>): Record<string, unknown>[] =>
   Object.entries(grid).reduce<Record<string, unknown>[]>(
     (all, [setting, values]) =>
-      all.flatMap((partial) => values.map((value) => ({ ...partial, [setting]: value }))),
+      all.flatMap((partial) => values.map((value) => deepMerge(partial, overridesOf(setting, value)))),
     [{}],
   );
 
@@ -233,7 +257,7 @@ export const expandSweep = (input: unknown, limits: SweepLimits): ExpandedSweep 
     const variant = backtestRequestSchema.safeParse({
       ...base,
       run_id: `${sweep_id}-${index}`,
-      config_overrides: { ...base.config_overrides, ...overrides },
+      config_overrides: deepMerge(base.config_overrides ?? {}, overrides),
     });
     if (!variant.success) {
       const issue = variant.error.issues[0];

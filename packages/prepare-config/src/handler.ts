@@ -13,13 +13,15 @@ import {
   runsEnvironment,
   s3Uri,
   strategyNameSchema,
+  strategyParameterFile,
   toFreqtradeTimerange,
   toWorkflowError,
+  undeclaredParameterIssues,
   ValidationError,
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
 import { buildRunConfig } from './run-config';
-import { readStrategyConfig } from './strategy-config';
+import { readStrategyConfig, readStrategyManifest } from './strategy-config';
 
 const s3 = new S3Client(awsClientConfig);
 
@@ -48,7 +50,14 @@ export interface PreparedRun {
   timerange: string;
   /** Where the container writes freqtrade's result files. */
   results_path: string;
+  /**
+   * The strategy parameter file the container puts beside the strategy's .py file (same stem,
+   * `.json`), or "" when the run sets no parameter and the strategy's own apply.
+   */
+  params_path: string;
 }
+
+const PARAMETERS_FIELD = 'config_overrides.strategy_parameters';
 
 /**
  * Replaces the spec's PrepareConfig ECS task, whose outputs could never reach the state: merges
@@ -68,6 +77,44 @@ export const { handler } = createWorkflowHandler({
     }
     const run = runArtifacts(env.RUNS_PREFIX, input.run_id);
     const config = buildRunConfig(await readStrategyConfig(s3, source.bucket, source.key), input);
+    const parameters = input.config_overrides.strategy_parameters ?? {};
+    // Checked before anything is written: a run refused here leaves no file behind.
+    if (Object.keys(parameters).length > 0) {
+      const manifest = await readStrategyManifest(s3, source.bucket, source.key);
+      const issues = manifest
+        ? undeclaredParameterIssues(parameters, manifest, PARAMETERS_FIELD)
+        : [
+            {
+              field: PARAMETERS_FIELD,
+              message: `${input.strategy_name} has no strategy.json manifest declaring its parameters`,
+            },
+          ];
+      if (manifest && manifest.class_name !== input.strategy_name) {
+        issues.push({ field: 'strategy_name', message: `the manifest is for class ${manifest.class_name}` });
+      }
+      if (issues.length > 0) {
+        throw new ValidationError(
+          `Invalid input: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+          issues,
+        );
+      }
+      await s3
+        .send(
+          new PutObjectCommand({
+            Bucket: env.RUNS_BUCKET,
+            Key: run.parametersKey,
+            Body: JSON.stringify(
+              strategyParameterFile(input.strategy_name, parameters, new Date().toISOString()),
+              null,
+              2,
+            ),
+            ContentType: 'application/json',
+          }),
+        )
+        .catch((error: unknown) => {
+          throw toWorkflowError(error, 'Writing the strategy parameter file');
+        });
+    }
     await s3
       .send(
         new PutObjectCommand({
@@ -85,6 +132,7 @@ export const { handler } = createWorkflowHandler({
       config_path: s3Uri(env.RUNS_BUCKET, run.configKey),
       timerange: toFreqtradeTimerange(input.start_date, input.end_date),
       results_path: s3Uri(env.RUNS_BUCKET, run.results.listPrefix),
+      params_path: Object.keys(parameters).length > 0 ? s3Uri(env.RUNS_BUCKET, run.parametersKey) : '',
     };
     tools.metrics.addMetric('RunConfigsWritten', MetricUnit.Count, 1);
     tools.logger.info('Run config written', { run_id: input.run_id, ...prepared });

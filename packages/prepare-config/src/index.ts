@@ -1,2 +1,2 @@
 export { environment, handler, type PreparedRun, prepareConfigInput as input } from './handler';
-export { buildRunConfig, deepMerge } from './run-config';
+export { buildRunConfig } from './run-config';

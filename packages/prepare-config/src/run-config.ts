@@ -1,21 +1,6 @@
-import { toFreqtradeTimerange } from '@tradai/lambda-kit';
+import { deepMerge, isPlainObject, toFreqtradeTimerange } from '@tradai/lambda-kit';
 
 type Json = Record<string, unknown>;
-
-const isPlainObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** Objects merge key by key; arrays and scalars in `overrides` replace what `base` has. */
-export const deepMerge = (base: Json, overrides: Json): Json => {
-  const merged: Json = { ...base };
-  for (const [key, value] of Object.entries(overrides)) {
-    // JSON.parse output can carry a `__proto__` own key; never let it reach an object's prototype.
-    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
-    const current = merged[key];
-    merged[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
-  }
-  return merged;
-};
 
 export interface RunSettings {
   strategy_name: string;
@@ -32,7 +17,9 @@ export interface RunSettings {
  * `backtester` is TradAI's request envelope (its dates are already normalised), not freqtrade's.
  */
 export const buildRunConfig = (base: Json, run: RunSettings): Json => {
-  const { backtester: _envelope, ...overrides } = run.config_overrides;
+  // strategy_parameters go to the parameter file freqtrade reads (handler.ts): in the config
+  // freqtrade would ignore them (freqtrade/strategy/hyper.py reads only the file).
+  const { backtester: _envelope, strategy_parameters: _parameters, ...overrides } = run.config_overrides;
   const merged = deepMerge(base, overrides);
   const exchange = isPlainObject(merged.exchange) ? merged.exchange : {};
   return {
@@ -43,5 +30,3 @@ export const buildRunConfig = (base: Json, run: RunSettings): Json => {
     exchange: { ...exchange, pair_whitelist: [...run.symbols] },
   };
 };
-
-export { isPlainObject };

@@ -48,6 +48,7 @@ export const RESULT_EXAMPLES: Record<string, unknown> = {
     config_path: 's3://b/k',
     timerange: '20240101-20240201',
     results_path: 's3://b/k/',
+    params_path: '',
   } satisfies PreparedRun,
   '${PinTaskDefinitionArn}': {
     task_definition_arn: 'arn',

@@ -1,11 +1,12 @@
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/core/serde';
+import { deepMerge, freqtradeLoadsParameterFile } from '@tradai/lambda-kit';
 import { awsError, censusOfRejections, fakeContext } from '@tradai/lambda-kit/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { deepMerge, handler } from '../../src';
+import { handler } from '../../src';
 
 const s3Mock = mockClient(S3Client);
 const invoke = (input: unknown) => handler(input, fakeContext('tradai-dev-prepare-config'));
@@ -59,6 +60,7 @@ describe('prepare-config', () => {
       config_path: 's3://tradai-dev-backtest-runs/runs/run-42/config.json',
       timerange: '20240101-20240601',
       results_path: 's3://tradai-dev-backtest-runs/runs/run-42/results/',
+      params_path: '',
     });
     expect(s3Mock).toReceiveCommandWith(GetObjectCommand, {
       Bucket: 'tradai-dev-strategies',
@@ -166,5 +168,134 @@ describe('deepMerge', () => {
     // Assess
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.keys(merged)).toEqual([]);
+  });
+});
+
+describe('prepare-config: the strategy parameter file freqtrade reads', () => {
+  /** A strategy that declares two buy parameters and one sell parameter, as its manifest says. */
+  const manifest = {
+    class_name: 'MomentumStrategy',
+    startup_candle_count: 30,
+    parameters: {
+      buy: { rsi_low: { type: 'int', low: 10, high: 40 }, use_volume: { type: 'boolean' } },
+      sell: { rsi_high: { type: 'decimal', low: 60, high: 90 } },
+    },
+  };
+  const serve = (objects: Record<string, unknown>) =>
+    s3Mock.on(GetObjectCommand).callsFake(async (input: { Key: string }) => {
+      const body = objects[input.Key];
+      if (body === undefined) throw awsError('NoSuchKey', 404);
+      const text = JSON.stringify(body);
+      return { Body: sdkStreamMixin(Readable.from([Buffer.from(text)])), ContentLength: text.length };
+    });
+  const CONFIG = 'strategies/MomentumStrategy/1.0.0/config.json';
+  const MANIFEST = 'strategies/MomentumStrategy/1.0.0/strategy.json';
+  const withParameters = (strategy_parameters: unknown) => ({
+    ...event,
+    config_overrides: { ...event.config_overrides, strategy_parameters },
+  });
+  const puts = () =>
+    Object.fromEntries(
+      s3Mock
+        .commandCalls(PutObjectCommand)
+        .map((c) => [c.args[0].input.Key, JSON.parse(String(c.args[0].input.Body))]),
+    );
+
+  beforeEach(() => {
+    s3Mock.reset();
+    s3Mock.on(PutObjectCommand).resolves({});
+    vi.stubEnv('STRATEGY_BUCKET', 'tradai-dev-strategies');
+    vi.stubEnv('RUNS_BUCKET', 'tradai-dev-backtest-runs');
+  });
+
+  it('writes the parameters as freqtrade loads them, and keeps them out of the config', async () => {
+    // Arrange
+    serve({ [CONFIG]: storedConfig, [MANIFEST]: manifest });
+    const parameters = {
+      buy: { rsi_low: 25 },
+      stoploss: { stoploss: -0.08 },
+      roi: { '0': 0.04, '30': 0.01 },
+    };
+
+    // Act
+    const prepared = await invoke(withParameters(parameters));
+
+    // Assess
+    expect(prepared.params_path).toBe('s3://tradai-dev-backtest-runs/runs/run-42/parameters.json');
+    const files = puts();
+    expect(files['runs/run-42/parameters.json']).toEqual({
+      strategy_name: 'MomentumStrategy',
+      params: parameters,
+      ft_stratparam_v: 1,
+      export_time: expect.any(String),
+    });
+    expect(freqtradeLoadsParameterFile(files['runs/run-42/parameters.json'], 'MomentumStrategy')).toBe(true);
+    expect(files['runs/run-42/config.json']).not.toHaveProperty('strategy_parameters');
+  });
+
+  it.each([
+    [
+      { buy: { rsi_lo: 25 } },
+      'config_overrides.strategy_parameters.buy.rsi_lo: MomentumStrategy declares no buy parameter rsi_lo (it declares rsi_low, use_volume)',
+    ],
+    [
+      { buy: { rsi_low: 45 } },
+      'config_overrides.strategy_parameters.buy.rsi_low: must be a whole number from 10 to 40',
+    ],
+    [
+      { protection: { cooldown: 2 } },
+      'config_overrides.strategy_parameters.protection.cooldown: MomentumStrategy declares no protection parameter cooldown',
+    ],
+    [
+      { sell: { rsi_high: 'high' } },
+      'config_overrides.strategy_parameters.sell.rsi_high: must be a number from 60 to 90',
+    ],
+  ])(
+    'refuses %j with a ValidationError naming the parameter, and writes nothing',
+    async (parameters, message) => {
+      // Arrange
+      serve({ [CONFIG]: storedConfig, [MANIFEST]: manifest });
+
+      // Act
+      const failure = await invoke(withParameters(parameters)).catch((error: unknown) => error);
+
+      // Assess
+      expect(failure).toMatchObject({ name: 'ValidationError' });
+      expect((failure as Error).message).toContain(message);
+      expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    },
+  );
+
+  it('refuses parameters for a strategy whose package declares none (no manifest), naming the field', async () => {
+    // Arrange
+    serve({ [CONFIG]: storedConfig });
+
+    // Act
+    const failure = await invoke(withParameters({ buy: { rsi_low: 25 } })).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toMatchObject({
+      name: 'ValidationError',
+      issues: [
+        {
+          field: 'config_overrides.strategy_parameters',
+          message: expect.stringContaining('no strategy.json'),
+        },
+      ],
+    });
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('reads no manifest and writes no parameter file for a run that sets no parameter', async () => {
+    // Arrange
+    serve({ [CONFIG]: storedConfig });
+
+    // Act
+    const prepared = await invoke(event);
+
+    // Assess
+    expect(prepared.params_path).toBe('');
+    expect(Object.keys(puts())).toEqual(['runs/run-42/config.json']);
+    expect(s3Mock).not.toReceiveCommandWith(GetObjectCommand, { Key: MANIFEST });
   });
 });

@@ -1,0 +1,245 @@
+/*
+ * The freqtrade contract: every shape of freqtrade's that our workflows write or read, in one place
+ * (docs/decisions/0042). Read from freqtrade's own source, not from our tests:
+ *   2024.10-dev  c9ae5e1e9ff25bb55dd61f5e5519f7c479291edb (2024-10-24)
+ *   2025.10-dev  4adab37b2aba31a0690522847df429acd0cbced8 (2025-10-29)
+ * Each rule names the file and function it was read from. Nothing else in the repository knows
+ * freqtrade's file names, parameter spaces or zip layout.
+ */
+import * as z from 'zod/mini';
+
+/** The freqtrade releases these shapes were read from. */
+export const FREQTRADE_VERSIONS = '>=2024.10 <=2025.10';
+
+/**
+ * The spaces of a strategy parameter file, in freqtrade's order
+ * (freqtrade/optimize/hyperopt/hyperopt_optimizer.py `_get_params_details`).
+ */
+export const PARAMETER_SPACES = [
+  'buy',
+  'sell',
+  'protection',
+  'roi',
+  'stoploss',
+  'trailing',
+  'max_open_trades',
+] as const;
+export type ParameterSpace = (typeof PARAMETER_SPACES)[number];
+
+/**
+ * The spaces a strategy declares parameters in, as class attributes (IntParameter, ...): only these
+ * are scanned (freqtrade/strategy/hyper.py `detect_parameters`); a name in the file that the strategy
+ * does not declare is ignored without a word (`_ft_load_params`), so we refuse it instead.
+ */
+export const DECLARED_SPACES = ['buy', 'sell', 'protection'] as const;
+type DeclaredSpace = (typeof DECLARED_SPACES)[number];
+
+const parameterName = z
+  .string()
+  .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { error: 'must be a Python attribute name' }));
+const value = z.union([z.string().check(z.maxLength(256)), z.number(), z.boolean()], {
+  error: 'must be a string, number or boolean',
+});
+const share = z.number({ error: 'must be a number' }).check(z.gte(0, { error: 'must be at least 0' }));
+
+/**
+ * A request's strategy parameters, in freqtrade's spaces and shapes
+ * (freqtrade/strategy/hyper.py `ft_load_params_from_file` reads roi, stoploss.stoploss,
+ * trailing.*, max_open_trades.max_open_trades; resolvers/strategy_resolver.py
+ * `_normalize_attributes` turns ROI keys with int(), so a key is whole minutes).
+ */
+export const strategyParametersSchema = z.partial(
+  z.strictObject(
+    {
+      buy: z.record(parameterName, value),
+      sell: z.record(parameterName, value),
+      protection: z.record(parameterName, value),
+      roi: z
+        .record(
+          z.string().check(z.regex(/^\d{1,6}$/, { error: 'must be whole minutes, such as "0" or "60"' })),
+          z.number({ error: 'must be a number' }),
+        )
+        .check(z.maxSize(50, { error: 'must have at most 50 steps' })),
+      stoploss: z.strictObject({
+        stoploss: z
+          .number({ error: 'must be a number' })
+          .check(z.gte(-1, { error: 'must be at least -1' }), z.lt(0, { error: 'must be below 0' })),
+      }),
+      trailing: z.partial(
+        z.strictObject({
+          trailing_stop: z.boolean({ error: 'must be true or false' }),
+          trailing_stop_positive: share,
+          trailing_stop_positive_offset: share,
+          trailing_only_offset_is_reached: z.boolean({ error: 'must be true or false' }),
+        }),
+      ),
+      max_open_trades: z.strictObject({
+        max_open_trades: z
+          .number({ error: 'must be a whole number' })
+          .check(
+            z.int({ error: 'must be a whole number' }),
+            z.gte(-1, { error: 'must be -1 (unlimited) or more' }),
+          ),
+      }),
+    },
+    { error: `must hold only freqtrade's spaces: ${PARAMETER_SPACES.join(', ')}` },
+  ),
+);
+export type StrategyParameters = z.output<typeof strategyParametersSchema>;
+
+/**
+ * One declared parameter, as the strategy package's manifest states it: the class attribute's
+ * type and bounds (freqtrade/strategy/parameters.py IntParameter, DecimalParameter, RealParameter,
+ * CategoricalParameter, BooleanParameter).
+ */
+const declaredParameterSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ type: z.literal('int'), low: z.number(), high: z.number() }),
+    z.object({ type: z.enum(['decimal', 'real']), low: z.number(), high: z.number() }),
+    z.object({ type: z.literal('categorical'), categories: z.array(value).check(z.minLength(2)) }),
+    z.object({ type: z.literal('boolean') }),
+  ],
+  { error: 'must have a type: int, decimal, real, categorical or boolean' },
+);
+
+/**
+ * The strategy package's manifest, `strategies/<StrategyName>/<version>/strategy.json` in the
+ * strategy bucket (docs/contracts/strategy-artifacts.md): what the class declares, written by the
+ * strategy build from the class itself.
+ */
+export const strategyManifestSchema = z.object({
+  /** The class name: freqtrade loads a parameter file only when its strategy_name is this. */
+  class_name: z.string(),
+  /** freqtrade's `startup_candle_count`: candles loaded before the timerange, then trimmed. */
+  startup_candle_count: z._default(z.number().check(z.int(), z.gte(0)), 0),
+  parameters: z._default(
+    z.partialRecord(z.enum(DECLARED_SPACES), z.record(parameterName, declaredParameterSchema)),
+    {},
+  ),
+});
+export type StrategyManifest = z.output<typeof strategyManifestSchema>;
+
+const STRATEGY_MANIFEST_FILE = 'strategy.json';
+/** The manifest's key, beside the strategy version's config. */
+export const strategyManifestKey = (configKey: string) =>
+  configKey.slice(0, configKey.lastIndexOf('/') + 1) + STRATEGY_MANIFEST_FILE;
+
+/**
+ * What is wrong with `parameters` for a strategy that declares `manifest` (none: every value fits a
+ * declared parameter), each issue named by its path under `field`.
+ */
+export const undeclaredParameterIssues = (
+  parameters: StrategyParameters,
+  manifest: StrategyManifest,
+  field: string,
+): { field: string; message: string }[] =>
+  DECLARED_SPACES.flatMap((space: DeclaredSpace) =>
+    Object.entries(parameters[space] ?? {}).flatMap(([name, given]) => {
+      const path = `${field}.${space}.${name}`;
+      const declared = manifest.parameters[space]?.[name];
+      if (!declared) {
+        const known = Object.keys(manifest.parameters[space] ?? {});
+        return [
+          {
+            field: path,
+            message: `${manifest.class_name} declares no ${space} parameter ${name}${known.length ? ` (it declares ${known.join(', ')})` : ''}`,
+          },
+        ];
+      }
+      const problem = (() => {
+        switch (declared.type) {
+          case 'int':
+            return typeof given === 'number' &&
+              Number.isInteger(given) &&
+              given >= declared.low &&
+              given <= declared.high
+              ? undefined
+              : `must be a whole number from ${declared.low} to ${declared.high}`;
+          case 'decimal':
+          case 'real':
+            return typeof given === 'number' && given >= declared.low && given <= declared.high
+              ? undefined
+              : `must be a number from ${declared.low} to ${declared.high}`;
+          case 'categorical':
+            return declared.categories.includes(given)
+              ? undefined
+              : `must be one of ${declared.categories.join(', ')}`;
+          case 'boolean':
+            return typeof given === 'boolean' ? undefined : 'must be true or false';
+        }
+      })();
+      return problem ? [{ field: path, message: problem }] : [];
+    }),
+  );
+
+/**
+ * The strategy parameter file freqtrade reads: beside the strategy's .py file, with its stem and a
+ * `.json` suffix (freqtrade/strategy/hyper.py `load_params_from_file`: `Path(__file__).with_suffix
+ * (".json")`), in the layout hyperopt exports (freqtrade/optimize/hyperopt_tools.py `export_params`).
+ */
+export interface StrategyParameterFile {
+  strategy_name: string;
+  params: StrategyParameters;
+  ft_stratparam_v: 1;
+  export_time: string;
+}
+
+export const strategyParameterFile = (
+  className: string,
+  params: StrategyParameters,
+  exportTime: string,
+): StrategyParameterFile => ({
+  strategy_name: className,
+  params,
+  ft_stratparam_v: 1,
+  export_time: exportTime,
+});
+
+/**
+ * Whether freqtrade uses `file` for the class `className`, by its own rule
+ * (freqtrade/strategy/hyper.py `load_params_from_file`): a file whose strategy_name is another
+ * class's raises "Invalid parameter file provided."; `ft_stratparam_v` is written, never checked.
+ */
+export const freqtradeLoadsParameterFile = (file: unknown, className: string): boolean =>
+  typeof file === 'object' &&
+  file !== null &&
+  (file as { strategy_name?: unknown }).strategy_name === className &&
+  typeof (file as { params?: unknown }).params === 'object';
+
+/**
+ * The members of a result zip freqtrade 2025.1+ writes (freqtrade/optimize/optimize_reports/
+ * bt_storage.py `store_backtest_results`), for the zip `backtest-result-<ts>.zip`:
+ *   result      `<stem>.json`: the one freqtrade itself reads back (freqtrade/data/btanalysis/
+ *               bt_fileutils.py `load_backtest_stats`: `fn.with_suffix(".json").name`)
+ *   config      `<stem>_config.json`, the run's config with secrets redacted
+ *   parameters  `<stem>_<Strategy>.json`, the strategy's parameter file, when it had one
+ * Older releases (2024.x) wrote `<stem>.json` alone, beside the `.meta.json`.
+ */
+export const resultZipMembers = (zipName: string) => {
+  const base = zipName.split('/').pop() ?? zipName;
+  const stem = base.endsWith('.zip') ? base.slice(0, -4) : base;
+  return {
+    result: `${stem}.json`,
+    config: `${stem}_config.json`,
+    parameters: (strategy: string) => `${stem}_${strategy}.json`,
+  };
+};
+
+/**
+ * Where two parameter sets differ, as `space.name: asked X, ran Y`, for the spaces `asked` names
+ * (what freqtrade stored for other spaces is the strategy's own choice).
+ */
+export const parameterDifferences = (asked: StrategyParameters, ran: StrategyParameters): string[] =>
+  PARAMETER_SPACES.flatMap((space) =>
+    Object.entries((asked[space] ?? {}) as Record<string, unknown>).flatMap(([name, wanted]) => {
+      const got = ((ran[space] ?? {}) as Record<string, unknown>)[name];
+      const same =
+        typeof wanted === 'number' && typeof got === 'number'
+          ? Math.abs(wanted - got) < 1e-9
+          : wanted === got;
+      return same
+        ? []
+        : [`${space}.${name}: asked ${JSON.stringify(wanted)}, ran ${JSON.stringify(got ?? null)}`];
+    }),
+  );
