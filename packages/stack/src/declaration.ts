@@ -308,7 +308,16 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
         'strategyBucket',
         '${self:custom.strategyConfigPrefix}/*',
       ),
+      // A strategy without a manifest is a NoSuchKey only to a caller that may list the prefix:
+      // without s3:ListBucket, S3 answers a missing key with 403 AccessDenied (S3 GetObject docs).
+      s3Listing('ListStrategyManifests', 'strategyBucket', '${self:custom.strategyConfigPrefix}/*'),
       s3Objects('WriteRunConfigs', 's3:PutObject', 'runsBucket', '${self:custom.runsPrefix}/*/config.json'),
+      s3Objects(
+        'WriteRunParameters',
+        's3:PutObject',
+        'runsBucket',
+        '${self:custom.runsPrefix}/*/parameters.json',
+      ),
     ],
   },
   {
@@ -399,6 +408,12 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
     statements: [
       s3Listing('ListRunResults', 'runsBucket', '${self:custom.runsPrefix}/*/results/*'),
       s3Objects('ReadRunResults', 's3:GetObject', 'runsBucket', '${self:custom.runsPrefix}/*/results/*'),
+      s3Objects(
+        'ReadRunParameters',
+        's3:GetObject',
+        'runsBucket',
+        '${self:custom.runsPrefix}/*/parameters.json',
+      ),
     ],
   },
   {

@@ -6,12 +6,16 @@ import {
   check,
   createWorkflowHandler,
   describeIssues,
+  freqtradeLoadsParameterFile,
+  parameterDifferences,
   readEnvironment,
   runArtifacts,
   runIdSchema,
   runsEnvironment,
   s3Uri,
   strategyNameSchema,
+  strategyParametersSchema,
+  ValidationError,
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
 import { findResultKey, parseResultFile, readObject } from './result-file';
@@ -43,6 +47,8 @@ export const transformResultsInput = z.strictObject({
   capacity_provider: z.optional(
     z.enum(['FARGATE_SPOT', 'FARGATE'], { error: 'must be FARGATE_SPOT or FARGATE' }),
   ),
+  /** The parameter file prepare-config wrote for the run, or "" when it set no parameter. */
+  params_path: z._default(z.string(), ''),
   task: z.object({ started_at: instantSchema, stopped_at: instantSchema }).check(
     z.refine((task) => toMillis(task.stopped_at) >= toMillis(task.started_at), {
       path: ['stopped_at'],
@@ -58,7 +64,18 @@ export const environment = z.object({
 export interface TransformedResult extends BacktestSummary {
   results_uri: string;
   duration_seconds: number;
+  /**
+   * Whether freqtrade ran the parameters the run asked for: true when the parameter file it stored
+   * in its zip matches ours; false when its result keeps none (freqtrade 2024.x writes no copy);
+   * null when the run asked for none.
+   */
+  parameters_verified: boolean | null;
 }
+
+const parametersOf = (file: unknown) => {
+  const parsed = strategyParametersSchema.safeParse((file as { params?: unknown } | null)?.params);
+  return parsed.success ? parsed.data : undefined;
+};
 
 /**
  * Reads the freqtrade result the strategy container wrote under `runs/<run_id>/results/` and
@@ -68,7 +85,10 @@ export interface TransformedResult extends BacktestSummary {
 export const { handler } = createWorkflowHandler({
   service: 'transform-results',
   input: transformResultsInput,
-  handle: async ({ run_id, strategy_name, task, capacity_provider }, tools): Promise<TransformedResult> => {
+  handle: async (
+    { run_id, strategy_name, task, capacity_provider, params_path },
+    tools,
+  ): Promise<TransformedResult> => {
     const env = readEnvironment(environment);
     // The task ran whatever its output turns out to be: its duration is recorded first.
     const durationSeconds = Math.round((toMillis(task.stopped_at) - toMillis(task.started_at)) / 1000);
@@ -77,12 +97,24 @@ export const { handler } = createWorkflowHandler({
     backtestMetrics.publishStoredMetrics();
     if (capacity_provider === 'FARGATE') tools.metrics.addMetric('SpotFallback', MetricUnit.Count, 1);
 
-    const { results } = runArtifacts(env.RUNS_PREFIX, run_id);
+    const { results, parametersKey } = runArtifacts(env.RUNS_PREFIX, run_id);
+    if (params_path && params_path !== s3Uri(env.RUNS_BUCKET, parametersKey)) {
+      throw new ValidationError(`Invalid input: params_path: must be this run's ${parametersKey}`, [
+        { field: 'params_path', message: `must be s3://${env.RUNS_BUCKET}/${parametersKey} or ""` },
+      ]);
+    }
     const key = await findResultKey(s3, env.RUNS_BUCKET, results);
-    const parsed = check(
-      backtestResultFileSchema,
-      parseResultFile(key, await readObject(s3, env.RUNS_BUCKET, key)),
-    );
+    const file = parseResultFile(key, await readObject(s3, env.RUNS_BUCKET, key), strategy_name);
+    const parameters_verified = params_path
+      ? verifyParameters(
+          key,
+          strategy_name,
+          parseResultFile(parametersKey, await readObject(s3, env.RUNS_BUCKET, parametersKey), strategy_name)
+            .result,
+          file.parameters,
+        )
+      : null;
+    const parsed = check(backtestResultFileSchema, file.result);
     if (!parsed.ok) {
       throw new BacktestResultError(
         `${key} is not a freqtrade backtest result: ${describeIssues(parsed.issues)}`,
@@ -113,8 +145,32 @@ export const { handler } = createWorkflowHandler({
       ...summarise(strategy_name, stats.data),
       results_uri: s3Uri(env.RUNS_BUCKET, key),
       duration_seconds: durationSeconds,
+      parameters_verified,
     };
     tools.logger.info('Backtest result summarised', { run_id, key, ...summary });
     return summary;
   },
 });
+
+/**
+ * Whether freqtrade ran the parameters we asked for, read back from the parameter file it stored in
+ * its result zip: a file another class's (freqtrade would have refused it), or a parameter that ran
+ * with another value, fails the run with the difference named. A result with no stored file
+ * (freqtrade 2024.x) cannot say: false, and the summary says so.
+ */
+const verifyParameters = (key: string, strategy: string, ours: unknown, stored: unknown): boolean => {
+  const asked = parametersOf(ours);
+  if (!asked) throw new BacktestResultError(`The run's parameter file is not one prepare-config writes`);
+  if (stored === undefined) return false;
+  const ran = freqtradeLoadsParameterFile(stored, strategy) ? parametersOf(stored) : undefined;
+  if (!ran) {
+    throw new BacktestResultError(`${key} stored a parameter file freqtrade would not load for ${strategy}`);
+  }
+  const differences = parameterDifferences(asked, ran);
+  if (differences.length > 0) {
+    throw new BacktestResultError(
+      `${key}: freqtrade ran other parameters than asked: ${differences.join('; ')}`,
+    );
+  }
+  return true;
+};

@@ -1,6 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { BacktestResultError, type S3Prefix, toWorkflowError } from '@tradai/lambda-kit';
-import { unzipSync } from 'fflate';
+import { BacktestResultError, resultZipMembers, type S3Prefix, toWorkflowError } from '@tradai/lambda-kit';
+import { unzip } from './zip';
 
 /** Larger than any freqtrade result we have seen (the trades list dominates); bounds Lambda memory. */
 export const MAX_RESULT_BYTES = 100 * 1024 * 1024;
@@ -89,27 +89,49 @@ export const readObject = async (s3: S3Client, bucket: string, key: string): Pro
   return object.Body.transformToByteArray();
 };
 
-/** The result JSON, from a `.json` file or the result inside freqtrade's `.zip`. */
-export const parseResultFile = (key: string, bytes: Uint8Array): unknown => {
-  let json = bytes;
-  if (key.endsWith('.zip')) {
-    let files: Record<string, Uint8Array>;
-    try {
-      files = unzipSync(bytes, {
-        filter: (file) => isResultFile(file.name.split('/').pop() ?? '') && file.name.endsWith('.json'),
-      });
-    } catch (error) {
-      throw new BacktestResultError(`${key} is not a readable zip archive`, { cause: error });
-    }
-    const inner = Object.values(files);
-    if (inner.length !== 1 || !inner[0]) {
-      throw new BacktestResultError(`${key} must hold exactly one result .json, found ${inner.length}`);
-    }
-    json = inner[0];
-  }
+export interface ResultFile {
+  /** The result JSON (`{strategy: {...}}`). */
+  result: unknown;
+  /** The strategy parameter file freqtrade stored beside it (2025.1+ zips), if it had one. */
+  parameters?: unknown;
+}
+
+const parseJson = (what: string, bytes: Uint8Array): unknown => {
   try {
-    return JSON.parse(new TextDecoder().decode(json));
+    return JSON.parse(new TextDecoder().decode(bytes));
   } catch (error) {
-    throw new BacktestResultError(`${key} is not valid JSON`, { cause: error });
+    throw new BacktestResultError(`${what} is not valid JSON`, { cause: error });
   }
+};
+
+/**
+ * The result JSON, from a `.json` file (freqtrade 2024.x) or from freqtrade's `.zip` (2025.1+),
+ * where the result is the member freqtrade itself reads back, `<zip stem>.json`, beside
+ * `<stem>_config.json`, `<stem>_<Strategy>.json` (the parameters), the strategy's source and
+ * market-change data (resultZipMembers, @tradai/lambda-kit's freqtrade contract).
+ */
+export const parseResultFile = (key: string, bytes: Uint8Array, strategy: string): ResultFile => {
+  if (!key.endsWith('.zip')) return { result: parseJson(key, bytes) };
+  const members = resultZipMembers(key);
+  const wanted = new Set([members.result, members.parameters(strategy)]);
+  let files: Record<string, Uint8Array>;
+  let names: string[];
+  try {
+    ({ files, names } = unzip(bytes, (name) => wanted.has(name)));
+  } catch (error) {
+    throw new BacktestResultError(`${key} is not a readable zip archive (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  const result = files[members.result];
+  if (!result) {
+    throw new BacktestResultError(
+      `${key} holds no ${members.result}, the member freqtrade reads (found: ${names.join(', ') || 'nothing'})`,
+    );
+  }
+  const parameters = files[members.parameters(strategy)];
+  return {
+    result: parseJson(`${key}:${members.result}`, result),
+    ...(parameters ? { parameters: parseJson(`${key}:${members.parameters(strategy)}`, parameters) } : {}),
+  };
 };
