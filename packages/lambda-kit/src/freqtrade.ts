@@ -243,3 +243,75 @@ export const parameterDifferences = (asked: StrategyParameters, ran: StrategyPar
         : [`${space}.${name}: asked ${JSON.stringify(wanted)}, ran ${JSON.stringify(got ?? null)}`];
     }),
   );
+
+/**
+ * Pairlist handlers freqtrade refuses in a backtest ("Pairlist Handlers ... do not support
+ * backtesting.", freqtrade/plugins/pairlistmanager.py `_check_backtest`: those whose
+ * `supports_backtesting` is NO).
+ */
+export const PAIRLISTS_WITHOUT_BACKTESTING = [
+  'VolumePairList',
+  'PercentChangePairList',
+  'ProducerPairList',
+  'AgeFilter',
+  'SpreadFilter',
+  'VolatilityFilter',
+  'RangeStabilityFilter',
+  'DelistFilter',
+];
+
+/**
+ * What freqtrade would fail a backtest of `config` over `symbols` for, checked before any container
+ * starts, each issue named by its field:
+ * - a pair that does not fit `trading_mode` (ccxt symbols: spot `BTC/USDT`, futures
+ *   `BTC/USDT:USDT`; freqtrade/exchange/exchange.py `market_is_tradable`);
+ * - a pair whose quote is not the `stake_currency` (plugins/pairlist/IPairList.py
+ *   `_whitelist_for_active_markets` drops it);
+ * - a pairlist handler that cannot backtest;
+ * - an exchange other than the one the market data was checked on.
+ */
+export const backtestConfigIssues = (
+  config: Record<string, unknown>,
+  symbols: readonly string[],
+  dataExchange: string | undefined,
+): { field: string; message: string }[] => {
+  const mode = typeof config.trading_mode === 'string' ? config.trading_mode : 'spot';
+  const stake = typeof config.stake_currency === 'string' ? config.stake_currency : undefined;
+  const issues = symbols.flatMap((symbol, i) => {
+    const field = `symbols[${i}]`;
+    const futures = symbol.includes(':');
+    if (mode === 'futures' && !futures)
+      return [
+        {
+          field,
+          message: `${symbol} is a spot pair; the strategy trades futures (such as ${symbol}:${symbol.split('/')[1]})`,
+        },
+      ];
+    if (mode !== 'futures' && futures)
+      return [{ field, message: `${symbol} is a futures pair; the strategy's trading_mode is ${mode}` }];
+    const quote = symbol.split('/')[1]?.split(':')[0];
+    return stake && quote !== stake
+      ? [{ field, message: `${symbol} is quoted in ${quote}; the strategy stakes ${stake}` }]
+      : [];
+  });
+  const handlers = Array.isArray(config.pairlists)
+    ? config.pairlists
+        .map((p) => (p as { method?: unknown } | null)?.method)
+        .filter((m) => typeof m === 'string')
+    : [];
+  const refused = handlers.filter((method) => PAIRLISTS_WITHOUT_BACKTESTING.includes(method));
+  if (refused.length > 0) {
+    issues.push({
+      field: 'config.pairlists',
+      message: `Pairlist Handlers ${refused.join(', ')} do not support backtesting (freqtrade); the strategy's config must use StaticPairList`,
+    });
+  }
+  const exchange = (config.exchange as { name?: unknown } | undefined)?.name;
+  if (dataExchange !== undefined && exchange !== dataExchange) {
+    issues.push({
+      field: 'config.exchange.name',
+      message: `the strategy trades on ${String(exchange ?? 'no exchange')}; its market data was checked on ${dataExchange}`,
+    });
+  }
+  return issues;
+};

@@ -82,9 +82,11 @@ export {
   failureClassOf,
 } from './failure-classes';
 export {
+  backtestConfigIssues,
   DECLARED_SPACES,
   FREQTRADE_VERSIONS,
   freqtradeLoadsParameterFile,
+  PAIRLISTS_WITHOUT_BACKTESTING,
   PARAMETER_SPACES,
   type ParameterSpace,
   parameterDifferences,

@@ -39,7 +39,28 @@ const rangeOf = (request: Record<string, unknown>) => {
     : undefined;
 };
 
-const provideStrategy = (world: World, strategy: string, version: string, provided: Provision[]) => {
+/**
+ * A config that fits the pairs asked for, as freqtrade requires (lambda-kit's backtestConfigIssues):
+ * futures when the pairs are `BASE/QUOTE:SETTLE`, staking their quote currency.
+ */
+const configFor = (strategy: string, symbols: readonly string[]) => {
+  const [first] = symbols;
+  const quote = first?.split('/')[1]?.split(':')[0];
+  return {
+    ...strategyConfigTemplate(),
+    strategy,
+    ...(quote ? { stake_currency: quote } : {}),
+    ...(first?.includes(':') ? { trading_mode: 'futures', margin_mode: 'isolated' } : {}),
+  };
+};
+
+const provideStrategy = (
+  world: World,
+  strategy: string,
+  version: string,
+  symbols: readonly string[],
+  provided: Provision[],
+) => {
   const repository = `tradai/strategies/${strategy.toLowerCase()}`;
   if (!world.images.get(repository)?.has(version)) {
     const digest = digestOf(strategy, version);
@@ -51,7 +72,7 @@ const provideStrategy = (world: World, strategy: string, version: string, provid
     world.putObject(
       LOCAL_BUCKETS.strategies,
       key,
-      JSON.stringify({ ...strategyConfigTemplate(), strategy }, null, 2),
+      JSON.stringify(configFor(strategy, symbols), null, 2),
       false,
     );
     provided.push({ kind: 'config', detail: `s3://${LOCAL_BUCKETS.strategies}/${key}` });
@@ -67,10 +88,10 @@ export const provisionForRequest = (world: World, machine: MachineName, input: u
   const provided: Provision[] = [];
   const strategy = text(request.strategy_name);
   const version = text(request.strategy_version);
-  if (strategy && version) provideStrategy(world, strategy, version, provided);
+  const symbols = Array.isArray(request.symbols) ? request.symbols.filter((s) => typeof s === 'string') : [];
+  if (strategy && version) provideStrategy(world, strategy, version, symbols, provided);
 
   const timeframe = text(request.timeframe);
-  const symbols = Array.isArray(request.symbols) ? request.symbols.filter((s) => typeof s === 'string') : [];
   const range = rangeOf(request);
   const knownTimeframe = timeframe !== undefined && timeframe in TIMEFRAME_SECONDS;
   if (['backtest', 'backtest-simplified', 'backtest-sweep'].includes(machine) && knownTimeframe && range) {

@@ -2,9 +2,11 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   awsClientConfig,
+  backtestConfigIssues,
   bucketNameSchema,
   configOverridesSchema,
   createWorkflowHandler,
+  exchangeSchema,
   marketDataFields,
   parseS3Uri,
   readEnvironment,
@@ -36,6 +38,8 @@ export const prepareConfigInput = z.strictObject({
   ),
   ...marketDataFields,
   config_overrides: z._default(configOverridesSchema, {}),
+  /** The exchange CheckDataFreshness read the market data of: the strategy must trade there. */
+  data_exchange: z.optional(exchangeSchema),
 });
 
 export const environment = z.object({
@@ -79,6 +83,13 @@ export const { handler } = createWorkflowHandler({
     const config = buildRunConfig(await readStrategyConfig(s3, source.bucket, source.key), input);
     const parameters = input.config_overrides.strategy_parameters ?? {};
     // Checked before anything is written: a run refused here leaves no file behind.
+    const configIssues = backtestConfigIssues(config, input.symbols, input.data_exchange);
+    if (configIssues.length > 0) {
+      throw new ValidationError(
+        `Invalid input: freqtrade would refuse this backtest: ${configIssues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+        configIssues,
+      );
+    }
     if (Object.keys(parameters).length > 0) {
       const manifest = await readStrategyManifest(s3, source.bucket, source.key);
       const issues = manifest

@@ -75,7 +75,7 @@ describe('tradai-sim with a request of your own', () => {
   it.each([
     ['MeanReversionV2', '2.3.1', ['ETH/USDT:USDT', 'SOL/USDT:USDT'], '4h', 'backtest'],
     ['BreakoutScalper', '0.9.0', ['XRP/USDT'], '15m', 'backtest-simplified'],
-    ['TrendRider', '3.0.0', ['BTC/USDT', 'ETH/BTC', 'ADA/USDT:USDT'], '1d', 'backtest'],
+    ['TrendRider', '3.0.0', ['BTC/USDT', 'ETH/USDT', 'ADA/USDT'], '1d', 'backtest'],
   ])(
     'runs %s %s on %j %s through %s: SUCCEEDED on its own simulated result',
     async (strategy, version, symbols, timeframe, workflow) => {
@@ -101,6 +101,32 @@ describe('tradai-sim with a request of your own', () => {
       expect(report.output.result.total_trades).toBeGreaterThan(0);
     },
   );
+
+  it('fails a request freqtrade would refuse, spot and futures pairs in other currencies, naming each pair', async () => {
+    // Prepare
+    const request = {
+      run_id: 'mixed-pairs',
+      strategy_name: 'TrendRider',
+      strategy_version: '3.0.0',
+      experiment_name: 'sweep-by-hand',
+      symbols: ['BTC/USDT', 'ETH/BTC', 'ADA/USDT:USDT'],
+      timeframe: '1d',
+      start_date: '2023-03-01',
+      end_date: '2024-03-01',
+    };
+
+    // Act
+    const { code, report } = await simulate(['backtest', '--input', file('mixed.json', request)]);
+
+    // Assess: the world gave a spot config staking USDT, which ETH/BTC and ADA/USDT:USDT do not fit
+    expect(code).toBe(1);
+    expect(report.status).toBe('FAILED');
+    expect(report.error.Error).toBe('ValidationError');
+    expect(report.error.Cause).toContain('symbols[1]: ETH/BTC is quoted in BTC; the strategy stakes USDT');
+    expect(report.error.Cause).toContain(
+      "symbols[2]: ADA/USDT:USDT is a futures pair; the strategy's trading_mode is spot",
+    );
+  });
 
   it('gives one request one result, and another request another', async () => {
     // Prepare

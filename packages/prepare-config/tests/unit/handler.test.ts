@@ -13,6 +13,8 @@ const invoke = (input: unknown) => handler(input, fakeContext('tradai-dev-prepar
 
 const storedConfig = {
   max_open_trades: 3,
+  trading_mode: 'futures',
+  margin_mode: 'isolated',
   stake_currency: 'USDT',
   timeframe: '5m',
   exchange: { name: 'binance', pair_whitelist: ['ETH/USDT'], ccxt_config: { enableRateLimit: true } },
@@ -73,6 +75,8 @@ describe('prepare-config', () => {
     });
     expect(written()).toEqual({
       max_open_trades: 5,
+      trading_mode: 'futures',
+      margin_mode: 'isolated',
       minimal_roi: { '0': 0.05 },
       stake_currency: 'USDT',
       strategy: 'MomentumStrategy',
@@ -298,4 +302,74 @@ describe('prepare-config: the strategy parameter file freqtrade reads', () => {
     expect(Object.keys(puts())).toEqual(['runs/run-42/config.json']);
     expect(s3Mock).not.toReceiveCommandWith(GetObjectCommand, { Key: MANIFEST });
   });
+});
+
+describe('prepare-config: what freqtrade would refuse, before any container starts', () => {
+  beforeEach(() => {
+    s3Mock.reset();
+    s3Mock.on(PutObjectCommand).resolves({});
+    vi.stubEnv('STRATEGY_BUCKET', 'tradai-dev-strategies');
+    vi.stubEnv('RUNS_BUCKET', 'tradai-dev-backtest-runs');
+  });
+
+  it.each([
+    [
+      'spot pairs for a futures strategy',
+      { ...storedConfig },
+      { symbols: ['BTC/USDT', 'ETH/USDT:USDT'] },
+      {
+        field: 'symbols[0]',
+        message: 'BTC/USDT is a spot pair; the strategy trades futures (such as BTC/USDT:USDT)',
+      },
+    ],
+    [
+      'futures pairs for a spot strategy',
+      { ...storedConfig, trading_mode: 'spot' },
+      {},
+      {
+        field: 'symbols[0]',
+        message: "BTC/USDT:USDT is a futures pair; the strategy's trading_mode is spot",
+      },
+    ],
+    [
+      'a pair quoted in another currency than the stake',
+      { ...storedConfig, stake_currency: 'BTC' },
+      {},
+      { field: 'symbols[0]', message: 'BTC/USDT:USDT is quoted in USDT; the strategy stakes BTC' },
+    ],
+    [
+      'a pairlist a backtest cannot use',
+      {
+        ...storedConfig,
+        pairlists: [{ method: 'VolumePairList', number_assets: 20 }, { method: 'AgeFilter' }],
+      },
+      {},
+      {
+        field: 'config.pairlists',
+        message: expect.stringContaining('VolumePairList, AgeFilter do not support backtesting'),
+      },
+    ],
+    [
+      'another exchange than the market data was checked on',
+      { ...storedConfig, exchange: { name: 'bybit' } },
+      { data_exchange: 'binance' },
+      {
+        field: 'config.exchange.name',
+        message: 'the strategy trades on bybit; its market data was checked on binance',
+      },
+    ],
+  ])(
+    'refuses %s with a ValidationError naming the field, writing nothing',
+    async (_, config, request, issue) => {
+      // Arrange
+      serveConfig(JSON.stringify(config));
+
+      // Act
+      const failure = await invoke({ ...event, ...request }).catch((error: unknown) => error);
+
+      // Assess
+      expect(failure).toMatchObject({ name: 'ValidationError', issues: expect.arrayContaining([issue]) });
+      expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    },
+  );
 });
