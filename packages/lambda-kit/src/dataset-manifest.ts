@@ -50,13 +50,24 @@ export type DatasetManifest = z.output<typeof datasetManifestSchema>;
  */
 export const symbolKeySegment = (symbol: string): string => symbol.replaceAll('/', '_').replaceAll(':', '_');
 
-/** `<prefix>/<exchange>/<symbol segment>/<timeframe>/manifest.json` */
+/**
+ * `<prefix>/<exchange>/<symbol segment>/<timeframe>/manifest.json`; a futures run's funding rates
+ * and mark prices under `<timeframe>-funding_rate` and `<timeframe>-mark`, as freqtrade suffixes
+ * their data files (freqtrade/data/history/datahandlers/idatahandler.py `_pair_data_filename`).
+ */
 export const datasetManifestKey = (
   prefix: S3Prefix,
   exchange: string,
   symbol: string,
   timeframe: Timeframe,
-): string => prefix.key(exchange, symbolKeySegment(symbol), timeframe, 'manifest.json');
+  candleType: 'main' | 'funding_rate' | 'mark' = 'main',
+): string =>
+  prefix.key(
+    exchange,
+    symbolKeySegment(symbol),
+    candleType === 'main' ? timeframe : `${timeframe}-${candleType}`,
+    'manifest.json',
+  );
 
 /** Where the datasets live, for every function that reads manifests: spread into its environment schema. */
 export const datasetsEnvironment = {

@@ -7,6 +7,7 @@
  * freqtrade's file names, parameter spaces or zip layout.
  */
 import * as z from 'zod/mini';
+import type { Timeframe } from './contracts';
 
 /** The freqtrade releases these shapes were read from. */
 export const FREQTRADE_VERSIONS = '>=2024.10 <=2025.10';
@@ -315,3 +316,82 @@ export const backtestConfigIssues = (
   }
   return issues;
 };
+
+/**
+ * The extra candle series a futures backtest loads, and their timeframes per exchange:
+ * `funding_fee_timeframe` and `mark_ohlcv_timeframe` (freqtrade/exchange/exchange.py `_ft_has_default`:
+ * 8h and 8h; bybit.py, okx.py, bitget.py, kraken.py: mark 4h; hyperliquid.py: funding 1h), loaded by
+ * freqtrade/optimize/backtesting.py `_load_bt_data_detail` for the whole timerange.
+ */
+export const futuresCandleTimeframes = (exchange: string): { funding_rate: Timeframe; mark: Timeframe } => ({
+  funding_rate: exchange === 'hyperliquid' ? '1h' : '8h',
+  mark: ['bybit', 'okx', 'bitget', 'kraken'].includes(exchange) ? '4h' : '8h',
+});
+
+/** One series of candles a backtest reads, and the instants it must cover. */
+export interface RequiredDataset {
+  symbol: string;
+  timeframe: Timeframe;
+  /** freqtrade's candle type: the main series, or a futures run's funding rates and mark prices. */
+  candle_type: 'main' | 'funding_rate' | 'mark';
+  from: number;
+  to: number;
+  why: string;
+}
+
+/**
+ * Every series of candles freqtrade will load for a backtest, with the range each must cover:
+ * - the main timeframe from `startup_candle_count` candles before the start
+ *   (freqtrade/data/history/datahandlers/idatahandler.py `ohlcv_load` moves the start back by
+ *   them, converter.py `trim_dataframe` drops them after; too few and the first window is short);
+ * - `timeframe_detail`, over the timerange (backtesting.py `_load_bt_data_detail`);
+ * - for futures, funding rates and mark prices (futuresCandleTimeframes).
+ */
+export const requiredDatasets = (run: {
+  symbols: readonly string[];
+  timeframe: Timeframe;
+  timeframeSeconds: (timeframe: Timeframe) => number;
+  from: number;
+  to: number;
+  startupCandles: number;
+  timeframeDetail?: Timeframe;
+  futures: boolean;
+  exchange: string;
+}): RequiredDataset[] =>
+  run.symbols.flatMap((symbol) => {
+    const startup = run.startupCandles * run.timeframeSeconds(run.timeframe) * 1000;
+    const main: RequiredDataset = {
+      symbol,
+      timeframe: run.timeframe,
+      candle_type: 'main',
+      from: run.from - startup,
+      to: run.to,
+      why:
+        run.startupCandles > 0
+          ? `the timerange and ${run.startupCandles} startup candles before it`
+          : 'the timerange',
+    };
+    const over = (
+      timeframe: Timeframe,
+      candle_type: RequiredDataset['candle_type'],
+      why: string,
+    ): RequiredDataset => ({
+      symbol,
+      timeframe,
+      candle_type,
+      from: run.from,
+      to: run.to,
+      why,
+    });
+    const rates = futuresCandleTimeframes(run.exchange);
+    return [
+      main,
+      ...(run.timeframeDetail ? [over(run.timeframeDetail, 'main', 'timeframe_detail')] : []),
+      ...(run.futures
+        ? [
+            over(rates.funding_rate, 'funding_rate', 'futures funding rates'),
+            over(rates.mark, 'mark', 'futures mark prices'),
+          ]
+        : []),
+    ];
+  });

@@ -6,7 +6,15 @@
  * so a malformed one fails in the workflow exactly as on AWS.
  */
 import { createHash } from 'node:crypto';
-import { datasetManifestKey, s3Prefix, TIMEFRAME_SECONDS, type Timeframe } from '@tradai/lambda-kit';
+import {
+  datasetManifestKey,
+  type RequiredDataset,
+  requiredDatasets,
+  s3Prefix,
+  strategyManifestSchema,
+  TIMEFRAME_SECONDS,
+  type Timeframe,
+} from '@tradai/lambda-kit';
 import { LOCAL_BUCKETS } from './handlers';
 import type { MachineName } from './machines';
 import { manifestFor, SEEDED, strategyConfigTemplate } from './seed';
@@ -54,6 +62,18 @@ const configFor = (strategy: string, symbols: readonly string[]) => {
   };
 };
 
+/** The startup candles the strategy's manifest in the world states (none without a manifest). */
+const startupCandlesOf = (world: World, strategy: string, version: string): number => {
+  const body = world.getObject(LOCAL_BUCKETS.strategies, `strategies/${strategy}/${version}/strategy.json`);
+  if (!body) return 0;
+  try {
+    const parsed = strategyManifestSchema.safeParse(JSON.parse(new TextDecoder().decode(body.body)));
+    return parsed.success ? parsed.data.startup_candle_count : 0;
+  } catch {
+    return 0;
+  }
+};
+
 const provideStrategy = (
   world: World,
   strategy: string,
@@ -95,29 +115,37 @@ export const provisionForRequest = (world: World, machine: MachineName, input: u
   const range = rangeOf(request);
   const knownTimeframe = timeframe !== undefined && timeframe in TIMEFRAME_SECONDS;
   if (['backtest', 'backtest-simplified', 'backtest-sweep'].includes(machine) && knownTimeframe && range) {
-    // Fresh data: covering the range, written just now (the data-sync workflow writes it otherwise).
-    const coverage = {
-      start: new Date(Date.parse(range.start)).toISOString(),
-      end: new Date(world.now).toISOString(),
-    };
-    const missing = symbols.filter(
-      (symbol) =>
-        !world.getObject(
-          LOCAL_BUCKETS.datasets,
-          datasetManifestKey(s3Prefix('datasets'), SEEDED.exchange, symbol, timeframe as Timeframe),
-        ),
-    );
-    for (const symbol of missing) {
-      const key = datasetManifestKey(s3Prefix('datasets'), SEEDED.exchange, symbol, timeframe as Timeframe);
-      const manifest = manifestFor(symbol, timeframe as Timeframe, coverage, {
+    // Fresh data: covering the range and the strategy's startup candles, written just now (the
+    // data-sync workflow writes it otherwise); a futures run's funding rates and mark prices too
+    // (lambda-kit's requiredDatasets says what freqtrade loads).
+    const tf = timeframe as Timeframe;
+    const startupCandles = strategy && version ? startupCandlesOf(world, strategy, version) : 0;
+    const futures = symbols.some((symbol) => symbol.includes(':'));
+    const needed = requiredDatasets({
+      symbols,
+      timeframe: tf,
+      timeframeSeconds: (t) => TIMEFRAME_SECONDS[t],
+      from: Date.parse(range.start),
+      to: world.now,
+      startupCandles,
+      futures,
+      exchange: SEEDED.exchange,
+    });
+    const key = (d: RequiredDataset) =>
+      datasetManifestKey(s3Prefix('datasets'), SEEDED.exchange, d.symbol, d.timeframe, d.candle_type);
+    const absent = needed.filter((d) => !world.getObject(LOCAL_BUCKETS.datasets, key(d)));
+    for (const d of absent) {
+      const coverage = { start: new Date(d.from).toISOString(), end: new Date(world.now).toISOString() };
+      const manifest = manifestFor(d.symbol, d.timeframe, coverage, {
         last_updated: new Date(world.now).toISOString(),
       });
-      world.putObject(LOCAL_BUCKETS.datasets, key, JSON.stringify(manifest), false);
+      world.putObject(LOCAL_BUCKETS.datasets, key(d), JSON.stringify(manifest), false);
     }
+    const missing = [...new Set(absent.map((d) => d.symbol))];
     if (missing.length > 0) {
       provided.push({
         kind: 'market-data',
-        detail: `${missing.join(', ')} ${timeframe} on ${SEEDED.exchange}`,
+        detail: `${missing.join(', ')} ${timeframe}${futures ? ' with funding rates and mark prices' : ''} on ${SEEDED.exchange}`,
       });
     }
     if (strategy && !world.simulatedStrategies.has(strategy)) {

@@ -6,6 +6,7 @@ import {
   bucketNameSchema,
   configOverridesSchema,
   createWorkflowHandler,
+  datasetsEnvironment,
   exchangeSchema,
   marketDataFields,
   parseS3Uri,
@@ -23,6 +24,7 @@ import {
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
 import { buildRunConfig } from './run-config';
+import { checkRunData } from './run-data';
 import { readStrategyConfig, readStrategyManifest } from './strategy-config';
 
 const s3 = new S3Client(awsClientConfig);
@@ -44,6 +46,7 @@ export const prepareConfigInput = z.strictObject({
 
 export const environment = z.object({
   STRATEGY_BUCKET: bucketNameSchema,
+  ...datasetsEnvironment,
   ...runsEnvironment,
 });
 
@@ -90,8 +93,8 @@ export const { handler } = createWorkflowHandler({
         configIssues,
       );
     }
+    const manifest = await readStrategyManifest(s3, source.bucket, source.key);
     if (Object.keys(parameters).length > 0) {
-      const manifest = await readStrategyManifest(s3, source.bucket, source.key);
       const issues = manifest
         ? undeclaredParameterIssues(parameters, manifest, PARAMETERS_FIELD)
         : [
@@ -109,6 +112,23 @@ export const { handler } = createWorkflowHandler({
           issues,
         );
       }
+    }
+    const exchange = (config.exchange as { name?: unknown }).name;
+    await checkRunData(
+      s3,
+      { bucket: env.DATASET_BUCKET, prefix: env.DATASET_PREFIX },
+      {
+        config,
+        symbols: input.symbols,
+        timeframe: input.timeframe,
+        start_date: input.start_date,
+        end_date: input.end_date,
+        // A strategy package without a manifest states no startup candles: none are checked.
+        startupCandles: manifest?.startup_candle_count ?? 0,
+        exchange: input.data_exchange ?? (typeof exchange === 'string' ? exchange : 'binance'),
+      },
+    );
+    if (Object.keys(parameters).length > 0) {
       await s3
         .send(
           new PutObjectCommand({

@@ -299,9 +299,12 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
       "Merges a run's config_overrides into the strategy config and writes runs/<run_id>/config.json",
     environment: {
       STRATEGY_BUCKET: '${self:custom.strategyBucket}',
+      DATASET_BUCKET: '${self:custom.datasetBucket}',
+      DATASET_PREFIX: '${self:custom.datasetPrefix}',
       ...RUNS_LOCATION,
     },
     statements: [
+      ...READS_DATASET_MANIFESTS,
       s3Objects(
         'ReadStrategyConfigs',
         's3:GetObject',

@@ -1,8 +1,18 @@
-import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { sdkStreamMixin } from '@smithy/core/serde';
-import { deepMerge, freqtradeLoadsParameterFile } from '@tradai/lambda-kit';
-import { awsError, censusOfRejections, fakeContext } from '@tradai/lambda-kit/testing';
+import {
+  datasetManifestKey,
+  deepMerge,
+  freqtradeLoadsParameterFile,
+  s3Prefix,
+  type Timeframe,
+} from '@tradai/lambda-kit';
+import {
+  awsError,
+  censusOfRejections,
+  datasetManifest,
+  fakeContext,
+  serveObjects,
+} from '@tradai/lambda-kit/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -34,11 +44,28 @@ const event = {
   },
 };
 
-const serveConfig = (body: string) =>
-  s3Mock.on(GetObjectCommand).callsFake(async () => ({
-    Body: sdkStreamMixin(Readable.from([Buffer.from(body)])),
-    ContentLength: body.length,
-  }));
+const CONFIG = 'strategies/MomentumStrategy/1.0.0/config.json';
+const MANIFEST = 'strategies/MomentumStrategy/1.0.0/strategy.json';
+/** A dataset manifest's key and body, covering June 2023 to July 2024 unless told otherwise. */
+const dataset = (
+  symbol: string,
+  timeframe: Timeframe,
+  candleType: 'main' | 'funding_rate' | 'mark' = 'main',
+  start = '2023-06-01T00:00:00Z',
+): [string, string] => [
+  datasetManifestKey(s3Prefix('datasets'), 'binance', symbol, timeframe, candleType),
+  JSON.stringify(datasetManifest({ symbol, timeframe, coverage: { start, end: '2024-07-01T00:00:00Z' } })),
+];
+/** Every series the event's futures run loads: 1h candles, 8h funding rates and mark prices (binance). */
+const DATASETS = Object.fromEntries(
+  event.symbols.flatMap((symbol) => [
+    dataset(symbol, '1h'),
+    dataset(symbol, '8h', 'funding_rate'),
+    dataset(symbol, '8h', 'mark'),
+  ]),
+);
+const serveConfig = (body: string, extra: Record<string, string> = {}) =>
+  serveObjects(s3Mock, { [CONFIG]: body, ...DATASETS, ...extra });
 const written = () => JSON.parse(String(s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input.Body));
 
 describe('prepare-config', () => {
@@ -48,6 +75,7 @@ describe('prepare-config', () => {
     s3Mock.on(PutObjectCommand).resolves({});
     vi.stubEnv('STRATEGY_BUCKET', 'tradai-dev-strategies');
     vi.stubEnv('RUNS_BUCKET', 'tradai-dev-backtest-runs');
+    vi.stubEnv('DATASET_BUCKET', 'tradai-dev-market-data');
   });
 
   it("writes the run's config: stored config, overrides merged in, the request's own fields last", async () => {
@@ -186,14 +214,10 @@ describe('prepare-config: the strategy parameter file freqtrade reads', () => {
     },
   };
   const serve = (objects: Record<string, unknown>) =>
-    s3Mock.on(GetObjectCommand).callsFake(async (input: { Key: string }) => {
-      const body = objects[input.Key];
-      if (body === undefined) throw awsError('NoSuchKey', 404);
-      const text = JSON.stringify(body);
-      return { Body: sdkStreamMixin(Readable.from([Buffer.from(text)])), ContentLength: text.length };
+    serveObjects(s3Mock, {
+      ...DATASETS,
+      ...Object.fromEntries(Object.entries(objects).map(([key, value]) => [key, JSON.stringify(value)])),
     });
-  const CONFIG = 'strategies/MomentumStrategy/1.0.0/config.json';
-  const MANIFEST = 'strategies/MomentumStrategy/1.0.0/strategy.json';
   const withParameters = (strategy_parameters: unknown) => ({
     ...event,
     config_overrides: { ...event.config_overrides, strategy_parameters },
@@ -210,6 +234,7 @@ describe('prepare-config: the strategy parameter file freqtrade reads', () => {
     s3Mock.on(PutObjectCommand).resolves({});
     vi.stubEnv('STRATEGY_BUCKET', 'tradai-dev-strategies');
     vi.stubEnv('RUNS_BUCKET', 'tradai-dev-backtest-runs');
+    vi.stubEnv('DATASET_BUCKET', 'tradai-dev-market-data');
   });
 
   it('writes the parameters as freqtrade loads them, and keeps them out of the config', async () => {
@@ -290,7 +315,7 @@ describe('prepare-config: the strategy parameter file freqtrade reads', () => {
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
-  it('reads no manifest and writes no parameter file for a run that sets no parameter', async () => {
+  it('writes no parameter file for a run that sets no parameter', async () => {
     // Arrange
     serve({ [CONFIG]: storedConfig });
 
@@ -300,7 +325,6 @@ describe('prepare-config: the strategy parameter file freqtrade reads', () => {
     // Assess
     expect(prepared.params_path).toBe('');
     expect(Object.keys(puts())).toEqual(['runs/run-42/config.json']);
-    expect(s3Mock).not.toReceiveCommandWith(GetObjectCommand, { Key: MANIFEST });
   });
 });
 
@@ -310,6 +334,7 @@ describe('prepare-config: what freqtrade would refuse, before any container star
     s3Mock.on(PutObjectCommand).resolves({});
     vi.stubEnv('STRATEGY_BUCKET', 'tradai-dev-strategies');
     vi.stubEnv('RUNS_BUCKET', 'tradai-dev-backtest-runs');
+    vi.stubEnv('DATASET_BUCKET', 'tradai-dev-market-data');
   });
 
   it.each([
@@ -372,4 +397,95 @@ describe('prepare-config: what freqtrade would refuse, before any container star
       expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
     },
   );
+});
+
+describe('prepare-config: the candles freqtrade will load are all there', () => {
+  beforeEach(() => {
+    s3Mock.reset();
+    s3Mock.on(PutObjectCommand).resolves({});
+    vi.stubEnv('STRATEGY_BUCKET', 'tradai-dev-strategies');
+    vi.stubEnv('RUNS_BUCKET', 'tradai-dev-backtest-runs');
+    vi.stubEnv('DATASET_BUCKET', 'tradai-dev-market-data');
+  });
+  const refusal = (input: unknown) =>
+    invoke(input).then(
+      () => new Error('not refused'),
+      (error: unknown) => error as Error,
+    );
+  const startup = (candles: number) =>
+    JSON.stringify({ class_name: 'MomentumStrategy', startup_candle_count: candles });
+
+  it("refuses a run whose data starts at the timerange, too late for the strategy's startup candles", async () => {
+    // Arrange: 30 startup candles of 1h before 2024-01-01; BTC's data starts at 2024-01-01
+    serveConfig(JSON.stringify(storedConfig), {
+      [MANIFEST]: startup(30),
+      ...Object.fromEntries([dataset('BTC/USDT:USDT', '1h', 'main', '2024-01-01T00:00:00Z')]),
+    });
+
+    // Act
+    const failure = await refusal(event);
+
+    // Assess
+    expect(failure).toMatchObject({ name: 'DataStaleError' });
+    expect(failure.message).toContain(
+      'BTC/USDT:USDT 1h covers 2024-01-01T00:00:00Z to 2024-07-01T00:00:00Z; the timerange and 30 startup candles before it need 2023-12-30T18:00:00Z to 2024-06-01T00:00:00Z',
+    );
+    expect(failure.message).not.toContain('ETH/USDT:USDT');
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('accepts the same data for a strategy that needs no startup candles', async () => {
+    // Arrange
+    serveConfig(JSON.stringify(storedConfig), {
+      [MANIFEST]: startup(0),
+      ...Object.fromEntries([dataset('BTC/USDT:USDT', '1h', 'main', '2024-01-01T00:00:00Z')]),
+    });
+
+    // Act
+    const prepared = await invoke(event);
+
+    // Assess
+    expect(prepared.config_path).toBe('s3://tradai-dev-backtest-runs/runs/run-42/config.json');
+  });
+
+  it("refuses a futures run without its funding rates, naming the series and the exchange's timeframe", async () => {
+    // Arrange: bybit's mark prices are 4h (freqtrade/exchange/bybit.py); ETH has none, BTC all
+    const bybit = { ...storedConfig, exchange: { name: 'bybit' } };
+    const key = (symbol: string, tf: Timeframe, type: 'main' | 'funding_rate' | 'mark') =>
+      datasetManifestKey(s3Prefix('datasets'), 'bybit', symbol, tf, type);
+    const manifest = (symbol: string, timeframe: Timeframe) =>
+      JSON.stringify(datasetManifest({ exchange: 'bybit', symbol, timeframe }));
+    serveObjects(s3Mock, {
+      [CONFIG]: JSON.stringify(bybit),
+      [key('BTC/USDT:USDT', '1h', 'main')]: manifest('BTC/USDT:USDT', '1h'),
+      [key('BTC/USDT:USDT', '8h', 'funding_rate')]: manifest('BTC/USDT:USDT', '8h'),
+      [key('BTC/USDT:USDT', '4h', 'mark')]: manifest('BTC/USDT:USDT', '4h'),
+      [key('ETH/USDT:USDT', '1h', 'main')]: manifest('ETH/USDT:USDT', '1h'),
+    });
+
+    // Act
+    const failure = await refusal(event);
+
+    // Assess
+    expect(failure).toMatchObject({ name: 'DataStaleError' });
+    expect(failure.message).toContain(
+      'ETH/USDT:USDT 8h funding_rate (futures funding rates): no dataset manifest',
+    );
+    expect(failure.message).toContain('ETH/USDT:USDT 4h mark (futures mark prices): no dataset manifest');
+    expect(failure.message).not.toContain('BTC/USDT:USDT');
+  });
+
+  it.each([
+    ['1h', 'ValidationError', "must be a timeframe smaller than the strategy's 1h"],
+    ['5m', 'DataStaleError', 'BTC/USDT:USDT 5m (timeframe_detail): no dataset manifest'],
+  ])('checks timeframe_detail %s: %s', async (detail, name, message) => {
+    // Arrange
+    serveConfig(JSON.stringify({ ...storedConfig, timeframe_detail: detail }));
+
+    // Act
+    const failure = await refusal(event);
+
+    // Assess
+    expect(failure).toMatchObject({ name, message: expect.stringContaining(message) });
+  });
 });
