@@ -1,2 +1,2 @@
 export { aggregateSweepInput as input, environment, handler, type SweepLeaderboard } from './handler';
-export { leaderboardCsv, rank } from './leaderboard';
+export { leaderboardCsv, type Ranked, rank } from './leaderboard';

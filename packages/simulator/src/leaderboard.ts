@@ -1,21 +1,9 @@
+import type { Ranked } from '@tradai/aggregate-sweep';
 import type { WorkflowRun } from '@tradai/local-aws';
 import type { Palette } from './format';
 
-/** One ranked variant, as packages/aggregate-sweep writes it (leaderboard.ts, `Ranked`). */
-export interface RankedVariant {
-  rank: number;
-  run_id: string;
-  /** The metric ranked by; null when the run could not compute it (ranked last). */
-  metric: number | null;
-  sharpe_ratio: number | null;
-  /** Percent (transform-results: profit_total x 100). */
-  total_return: number | null;
-  /** Percent of the account. */
-  max_drawdown: number | null;
-  win_rate: number | null;
-  total_trades: number | null;
-  config_overrides: Record<string, unknown>;
-}
+/** One ranked variant, as aggregate-sweep writes it. */
+export type RankedVariant = Ranked;
 
 /** leaderboard.json, as aggregate-sweep writes it beside the sweep's results. */
 export interface Leaderboard {
