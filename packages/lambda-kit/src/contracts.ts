@@ -161,11 +161,17 @@ export const dateRangeIssue = (
   return undefined;
 };
 
-/** freqtrade's `--timerange` form of a date range: `20240101-20240601`. */
+/**
+ * freqtrade's `--timerange` for the range: `20240101-20240601` when both ends are midnights, else
+ * unix seconds, `1704110400-1717243200`, so an instant keeps its time of day (freqtrade's
+ * TimeRange.parse_timerange, freqtrade/configuration/timerange.py, reads either form, both ends
+ * alike). A fraction of a second rounds up: the same whole-second candles fall in [start, end).
+ */
 export const toFreqtradeTimerange = (start: string, end: string): string => {
-  const day = (value: string) =>
-    new Date(isoDateToMillis(value)).toISOString().slice(0, 10).replaceAll('-', '');
-  return `${day(start)}-${day(end)}`;
+  const range = [start, end].map(isoDateToMillis);
+  return range.every((millis) => millis % DAY_MS === 0)
+    ? range.map((millis) => new Date(millis).toISOString().slice(0, 10).replaceAll('-', '')).join('-')
+    : range.map((millis) => Math.ceil(millis / 1000)).join('-');
 };
 
 const MAX_OVERRIDES_BYTES = 16_384;
@@ -223,7 +229,16 @@ export const configOverridesSchema = z
             z.int({ error: 'must be a whole number' }),
             z.gte(-1, { error: 'must be -1 (unlimited) or more' }),
           ),
-        fee: ratio(0.1),
+        /**
+         * At least 0.0001 (0.01 %): a floor under the fee any exchange charges its base tier, not a
+         * rate; a sweep down to 0 would flatter every strategy. The request names no exchange.
+         */
+        fee: z
+          .number({ error: 'must be a number' })
+          .check(
+            z.gte(0.0001, { error: 'must be at least 0.0001 (a floor under exchange fees, not a rate)' }),
+            z.lte(0.1, { error: 'must be at most 0.1' }),
+          ),
         timeframe_detail: z.enum(Object.keys(TIMEFRAME_SECONDS) as [Timeframe, ...Timeframe[]], {
           error: 'must be a timeframe such as 5m',
         }),

@@ -183,9 +183,32 @@ describe('identifier patterns', () => {
 });
 
 describe('toFreqtradeTimerange', () => {
-  it('writes the range as freqtrade --timerange expects it', () => {
-    expect(toFreqtradeTimerange('2024-01-01', '2024-06-01T12:00:00Z')).toBe('20240101-20240601');
+  it('writes a range of whole days as freqtrade --timerange expects it', () => {
+    expect(toFreqtradeTimerange('2024-01-01', '2024-06-01T00:00:00Z')).toBe('20240101-20240601');
   });
+
+  it.each([
+    // 2024-06-01T12:00:00Z is 1717243200 s: the time of day is kept, not cut to 20240601
+    ['2024-01-01', '2024-06-01T12:00:00Z', '1704067200-1717243200'],
+    ['2024-01-01T12:00:00Z', '2024-01-02', '1704110400-1704153600'],
+    // a fraction of a second rounds up: the same whole-second candles in [start, end)
+    ['2024-01-01T00:00:00.500Z', '2024-01-01T00:05:00.001Z', '1704067201-1704067501'],
+  ])(
+    'keeps the instant %s .. %s as unix seconds, both ends alike (freqtrade reads only that)',
+    (start, end, range) => {
+      // Act
+      const timerange = toFreqtradeTimerange(start, end);
+
+      // Assess: freqtrade's parse_timerange accepts ^(\d{10})-(\d{10})$, and the seconds are the instants'
+      expect(timerange).toBe(range);
+      expect(timerange).toMatch(/^\d{10}-\d{10}$/);
+      const [from, to] = timerange.split('-').map((seconds) => Number(seconds) * 1000);
+      expect(from).toBe(
+        Math.ceil(Date.parse(start.length === 10 ? `${start}T00:00:00Z` : start) / 1000) * 1000,
+      );
+      expect(to).toBe(Math.ceil(Date.parse(end.length === 10 ? `${end}T00:00:00Z` : end) / 1000) * 1000);
+    },
+  );
 });
 
 describe('config_overrides: an allow-list of freqtrade backtest settings', () => {
@@ -202,6 +225,17 @@ describe('config_overrides: an allow-list of freqtrade backtest settings', () =>
     // Assess
     expect(act).toThrow(expect.objectContaining({ name: 'ValidationError' }));
     expect(act).toThrow(`config_overrides.${key}: is not a setting a run may override`);
+  });
+
+  it.each([0.0001, 0.00075, 0.1])('accepts a fee of %f, from the floor to 10 %%', (fee) => {
+    // Prepare
+    const overrides = { ...specTestInput.config_overrides, fee };
+
+    // Act
+    const request = parseOrThrow(backtestRequestSchema, { ...specTestInput, config_overrides: overrides });
+
+    // Assess
+    expect(request.config_overrides?.fee).toBe(fee);
   });
 
   it('accepts the settings a quant tunes, and the spec envelope of dates', () => {
@@ -231,6 +265,9 @@ describe('config_overrides: an allow-list of freqtrade backtest settings', () =>
     [{ stoploss: 0.1 }, 'config_overrides.stoploss: must be below 0'],
     [{ max_open_trades: 2.5 }, 'config_overrides.max_open_trades: must be a whole number'],
     [{ fee: 0.5 }, 'config_overrides.fee: must be at most 0.1'],
+    [{ fee: 0 }, 'config_overrides.fee: must be at least 0.0001 (a floor under exchange fees, not a rate)'],
+    [{ fee: 0.00009 }, 'config_overrides.fee: must be at least 0.0001'],
+    [{ fee: -0.001 }, 'config_overrides.fee: must be at least 0.0001'],
     [{ minimal_roi: { soon: 0.1 } }, 'config_overrides.minimal_roi.soon'],
     [{ strategy_parameters: { buy: { rsi: { deep: 1 } } } }, 'config_overrides.strategy_parameters.buy.rsi'],
     [{ backtester: { START_DATE: '2024-01-01', EXTRA: 1 } }, 'config_overrides.backtester.EXTRA'],

@@ -75,8 +75,18 @@ describe('transform-results', () => {
       max_drawdown: 1.874031,
       profit_factor: 2.422329,
       win_rate: Math.round((48 / 179) * 100 * 1e6) / 1e6,
-      trading_days: 21,
-      ratio_source: { sharpe: 'trades', sortino: 'trades', calmar: 'trades' },
+      // freqtrade's backtest_days (19), not the 21 calendar days its daily_profit spans
+      backtest_days: 19,
+      winning_days: 19,
+      draw_days: 0,
+      losing_days: 2,
+      ratio_source: {
+        sharpe: 'trades',
+        sortino: 'trades',
+        calmar: 'trades',
+        sqn: 'trades',
+        cagr: 'freqtrade',
+      },
       ratio_notes: {},
       results_uri: `s3://tradai-dev-backtest-runs/${RESULTS}backtest-result-2026-01-05.json`,
       duration_seconds: 2520,
@@ -124,7 +134,11 @@ describe('transform-results', () => {
 
     // Assess
     expect([summary.sharpe_ratio, summary.sortino_ratio, summary.calmar_ratio]).toEqual([null, null, null]);
-    expect(summary.ratio_notes).toEqual({ sharpe: 'no trades', sortino: 'no trades', calmar: 'no trades' });
+    expect(summary.ratio_notes).toMatchObject({
+      sharpe: 'no trades',
+      sortino: 'no trades',
+      calmar: 'no trades',
+    });
   });
 
   it('returns a summary of a few hundred bytes from a 132 KB file', async () => {

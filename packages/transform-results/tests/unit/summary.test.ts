@@ -31,7 +31,8 @@ describe("freqtrade's ratio definitions", () => {
     const drawdown = freqtradeMaxDrawdown(TRADES, 100);
 
     // Act & Assess
-    expect(drawdown).toBeCloseTo(2 / 104, 12);
+    expect(drawdown.abs).toBeCloseTo(2, 12);
+    expect(drawdown.account).toBeCloseTo(2 / 104, 12);
     expect(freqtradeCalmar(TRADES, PERIOD).value).toBeCloseTo(
       (((0.02 / 10) * 100) / (2 / 104)) * Math.sqrt(365),
       9,
