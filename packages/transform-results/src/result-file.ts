@@ -1,6 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { BacktestResultError, resultZipMembers, type S3Prefix, toWorkflowError } from '@tradai/lambda-kit';
-import { unzip } from './zip';
+import { unzipSync } from 'fflate';
 
 /** Larger than any freqtrade result we have seen (the trades list dominates); bounds Lambda memory. */
 export const MAX_RESULT_BYTES = 100 * 1024 * 1024;
@@ -115,13 +115,16 @@ export const parseResultFile = (key: string, bytes: Uint8Array, strategy: string
   const members = resultZipMembers(key);
   const wanted = new Set([members.result, members.parameters(strategy)]);
   let files: Record<string, Uint8Array>;
-  let names: string[];
+  const names: string[] = [];
   try {
-    ({ files, names } = unzip(bytes, (name) => wanted.has(name)));
-  } catch (error) {
-    throw new BacktestResultError(`${key} is not a readable zip archive (${(error as Error).message})`, {
-      cause: error,
+    files = unzipSync(bytes, {
+      filter: (file) => {
+        names.push(file.name);
+        return wanted.has(file.name);
+      },
     });
+  } catch (error) {
+    throw new BacktestResultError(`${key} is not a readable zip archive`, { cause: error });
   }
   const result = files[members.result];
   if (!result) {
