@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
-import { sdkStreamMixin } from '@smithy/core/serde';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { awsError, fakeContext } from '@tradai/lambda-kit/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 import { strToU8, zipSync } from 'fflate';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { backtestMetrics, handler } from '../../src';
+import { serveBucket as serveRuns } from '../bucket';
 
 const s3Mock = mockClient(S3Client);
 const FIXTURE = readFileSync(new URL('../../../../fixtures/freqtrade/backtest-result.json', import.meta.url));
@@ -21,28 +20,7 @@ const event = {
 const invoke = (input: unknown) => handler(input, fakeContext('tradai-dev-transform-results'));
 
 /** A results folder in the runs bucket: key -> body (modified in insertion order). */
-const serveBucket = (objects: Record<string, Uint8Array | string>) => {
-  const entries = Object.entries(objects).map(([key, body], i) => ({
-    key,
-    body: typeof body === 'string' ? Buffer.from(body) : Buffer.from(body),
-    modified: new Date(Date.UTC(2026, 0, 5, 9, i)),
-  }));
-  s3Mock.on(ListObjectsV2Command).callsFake(async ({ Prefix }) => ({
-    Contents: entries
-      .filter((e) => e.key.startsWith(Prefix))
-      .map((e) => ({ Key: e.key, LastModified: e.modified })),
-    IsTruncated: false,
-  }));
-  s3Mock.on(GetObjectCommand).callsFake(async ({ Key }) => {
-    const entry = entries.find((e) => e.key === Key);
-    if (!entry)
-      throw new NoSuchKey({
-        message: 'The specified key does not exist.',
-        $metadata: { httpStatusCode: 404 },
-      });
-    return { Body: sdkStreamMixin(Readable.from([entry.body])), ContentLength: entry.body.length };
-  });
-};
+const serveBucket = (objects: Record<string, Uint8Array | string>) => serveRuns(s3Mock, objects);
 
 const withStrategies = (strategies: Record<string, object>) => {
   const result = JSON.parse(FIXTURE.toString());
