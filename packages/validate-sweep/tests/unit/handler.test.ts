@@ -21,7 +21,11 @@ describe('validate-sweep', () => {
     const validated = await invoke({
       ...base,
       sweep_id: 'grid-24',
-      grid: { stoploss: [-0.05, -0.1, -0.15, -0.2], fee: [0.0005, 0.001, 0.002], trailing_stop: [true, false] },
+      grid: {
+        stoploss: [-0.05, -0.1, -0.15, -0.2],
+        fee: [0.0005, 0.001, 0.002],
+        trailing_stop: [true, false],
+      },
       max_concurrency: 8,
     });
 
