@@ -35,9 +35,12 @@ export type ParameterSpace = (typeof PARAMETER_SPACES)[number];
 export const DECLARED_SPACES = ['buy', 'sell', 'protection'] as const;
 type DeclaredSpace = (typeof DECLARED_SPACES)[number];
 
-const parameterName = z
-  .string()
-  .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { error: 'must be a Python attribute name' }));
+/** Names JavaScript objects already answer to, which could never be a declared parameter of ours. */
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+const parameterName = z.string().check(
+  z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { error: 'must be a Python attribute name' }),
+  z.refine((name) => !RESERVED_NAMES.has(name), { error: 'must not be __proto__, constructor or prototype' }),
+);
 const value = z.union([z.string().check(z.maxLength(256)), z.number(), z.boolean()], {
   error: 'must be a string, number or boolean',
 });
@@ -57,7 +60,10 @@ export const strategyParametersSchema = z.partial(
       protection: z.record(parameterName, value),
       roi: z
         .record(
-          z.string().check(z.regex(/^\d{1,6}$/, { error: 'must be whole minutes, such as "0" or "60"' })),
+          // int() in freqtrade would merge "30" and "030" into one step: no leading zeros.
+          z
+            .string()
+            .check(z.regex(/^(0|[1-9]\d{0,5})$/, { error: 'must be whole minutes, such as "0" or "60"' })),
           z.number({ error: 'must be a number' }),
         )
         .check(z.maxSize(50, { error: 'must have at most 50 steps' })),
@@ -97,11 +103,23 @@ const declaredParameterSchema = z.discriminatedUnion(
   'type',
   [
     z.object({ type: z.literal('int'), low: z.number(), high: z.number() }),
-    z.object({ type: z.enum(['decimal', 'real']), low: z.number(), high: z.number() }),
+    z.object({ type: z.literal('real'), low: z.number(), high: z.number() }),
+    // DecimalParameter rounds its value to `decimals` places (3 unless said; parameters.py)
+    z.object({
+      type: z.literal('decimal'),
+      low: z.number(),
+      high: z.number(),
+      decimals: z._default(z.number().check(z.int(), z.gte(0), z.lte(10)), 3),
+    }),
     z.object({ type: z.literal('categorical'), categories: z.array(value).check(z.minLength(2)) }),
     z.object({ type: z.literal('boolean') }),
   ],
   { error: 'must have a type: int, decimal, real, categorical or boolean' },
+);
+/** `load: false`: freqtrade ignores the file's value for it, with only a warning (hyper.py `_ft_load_params`). */
+const declaredSchema = z.intersection(
+  declaredParameterSchema,
+  z.object({ load: z._default(z.boolean(), true) }),
 );
 
 /**
@@ -113,9 +131,9 @@ export const strategyManifestSchema = z.object({
   /** The class name: freqtrade loads a parameter file only when its strategy_name is this. */
   class_name: z.string(),
   /** freqtrade's `startup_candle_count`: candles loaded before the timerange, then trimmed. */
-  startup_candle_count: z._default(z.number().check(z.int(), z.gte(0)), 0),
+  startup_candle_count: z._default(z.number().check(z.int(), z.gte(0), z.lte(5_000)), 0),
   parameters: z._default(
-    z.partialRecord(z.enum(DECLARED_SPACES), z.record(parameterName, declaredParameterSchema)),
+    z.partialRecord(z.enum(DECLARED_SPACES), z.record(parameterName, declaredSchema)),
     {},
   ),
 });
@@ -138,7 +156,8 @@ export const undeclaredParameterIssues = (
   DECLARED_SPACES.flatMap((space: DeclaredSpace) =>
     Object.entries(parameters[space] ?? {}).flatMap(([name, given]) => {
       const path = `${field}.${space}.${name}`;
-      const declared = manifest.parameters[space]?.[name];
+      const declaredHere = manifest.parameters[space] ?? {};
+      const declared = Object.hasOwn(declaredHere, name) ? declaredHere[name] : undefined;
       if (!declared) {
         const known = Object.keys(manifest.parameters[space] ?? {});
         return [
@@ -149,6 +168,8 @@ export const undeclaredParameterIssues = (
         ];
       }
       const problem = (() => {
+        if (!declared.load)
+          return `${manifest.class_name} declares it with load=False: freqtrade would ignore the value`;
         switch (declared.type) {
           case 'int':
             return typeof given === 'number' &&
@@ -158,6 +179,14 @@ export const undeclaredParameterIssues = (
               ? undefined
               : `must be a whole number from ${declared.low} to ${declared.high}`;
           case 'decimal':
+            if (
+              typeof given === 'number' &&
+              Math.abs(given * 10 ** declared.decimals - Math.round(given * 10 ** declared.decimals)) > 1e-6
+            )
+              return `has more than ${declared.decimals} decimals, which freqtrade rounds away`;
+            return typeof given === 'number' && given >= declared.low && given <= declared.high
+              ? undefined
+              : `must be a number from ${declared.low} to ${declared.high}`;
           case 'real':
             return typeof given === 'number' && given >= declared.low && given <= declared.high
               ? undefined
@@ -395,3 +424,18 @@ export const requiredDatasets = (run: {
         : []),
     ];
   });
+
+/**
+ * The config keys that take precedence over a parameter file's spaces: freqtrade's resolver loads
+ * the file first, then lets any of these in the config win (freqtrade/resolvers/strategy_resolver.py
+ * `load_strategy`, `_override_attribute_helper`). A run that sets a space in its parameter file must
+ * not carry the matching keys in its config, or the file would lose.
+ */
+export const configKeysOfParameters = (
+  parameters: StrategyParameters,
+): { space: ParameterSpace; key: string }[] => [
+  ...(parameters.roi ? [{ space: 'roi' as const, key: 'minimal_roi' }] : []),
+  ...(parameters.stoploss ? [{ space: 'stoploss' as const, key: 'stoploss' }] : []),
+  ...Object.keys(parameters.trailing ?? {}).map((key) => ({ space: 'trailing' as const, key })),
+  ...(parameters.max_open_trades ? [{ space: 'max_open_trades' as const, key: 'max_open_trades' }] : []),
+];

@@ -83,6 +83,7 @@ export {
 } from './failure-classes';
 export {
   backtestConfigIssues,
+  configKeysOfParameters,
   DECLARED_SPACES,
   FREQTRADE_VERSIONS,
   freqtradeLoadsParameterFile,

@@ -42,7 +42,9 @@ const overridesObject = z.record(z.string(), z.unknown());
  * `roi.30`, `stoploss.stoploss` (./freqtrade.ts). Its values land in that one parameter, so a
  * variant changes it and keeps the rest of the space.
  */
-const GRID_PARAMETER = new RegExp(`^(${PARAMETER_SPACES.join('|')})\\.([A-Za-z0-9_]{1,64})$`);
+const GRID_PARAMETER = new RegExp(
+  `^(${PARAMETER_SPACES.join('|')})\\.(?!(?:__proto__|constructor|prototype)$)([A-Za-z0-9_]{1,64})$`,
+);
 
 /** The overrides one grid value stands for. */
 const overridesOf = (setting: string, value: unknown): Record<string, unknown> => {

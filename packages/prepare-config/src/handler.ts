@@ -4,6 +4,7 @@ import {
   awsClientConfig,
   backtestConfigIssues,
   bucketNameSchema,
+  configKeysOfParameters,
   configOverridesSchema,
   createWorkflowHandler,
   datasetsEnvironment,
@@ -66,6 +67,13 @@ export interface PreparedRun {
 
 const PARAMETERS_FIELD = 'config_overrides.strategy_parameters';
 
+const startupCandlesOf = (config: Record<string, unknown>) => {
+  const value = config.startup_candle_count;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 5_000
+    ? value
+    : undefined;
+};
+
 /**
  * Replaces the spec's PrepareConfig ECS task, whose outputs could never reach the state: merges
  * the request's overrides into the strategy's stored config and writes it under the run's prefix.
@@ -80,6 +88,19 @@ export const { handler } = createWorkflowHandler({
       throw new ValidationError(
         `Invalid input: config_path: must be in the strategy bucket ${env.STRATEGY_BUCKET}`,
         [{ field: 'config_path', message: `must be in the strategy bucket ${env.STRATEGY_BUCKET}` }],
+      );
+    }
+    const collisions = configKeysOfParameters(input.config_overrides.strategy_parameters ?? {}).filter(
+      ({ key }) => key in input.config_overrides,
+    );
+    if (collisions.length > 0) {
+      const issues = collisions.map(({ space, key }) => ({
+        field: `config_overrides.${key}`,
+        message: `is also set by config_overrides.strategy_parameters.${space}: set it in one place (freqtrade would take this one)`,
+      }));
+      throw new ValidationError(
+        `Invalid input: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+        issues,
       );
     }
     const run = runArtifacts(env.RUNS_PREFIX, input.run_id);
@@ -123,8 +144,9 @@ export const { handler } = createWorkflowHandler({
         timeframe: input.timeframe,
         start_date: input.start_date,
         end_date: input.end_date,
-        // A strategy package without a manifest states no startup candles: none are checked.
-        startupCandles: manifest?.startup_candle_count ?? 0,
+        // The config's startup_candle_count wins over the class's, as in freqtrade's resolver; a
+        // strategy package with neither states none, and none are checked.
+        startupCandles: startupCandlesOf(config) ?? manifest?.startup_candle_count ?? 0,
         exchange: input.data_exchange ?? (typeof exchange === 'string' ? exchange : 'binance'),
       },
     );

@@ -1,4 +1,10 @@
-import { deepMerge, isPlainObject, toFreqtradeTimerange } from '@tradai/lambda-kit';
+import {
+  configKeysOfParameters,
+  deepMerge,
+  isPlainObject,
+  type StrategyParameters,
+  toFreqtradeTimerange,
+} from '@tradai/lambda-kit';
 
 type Json = Record<string, unknown>;
 
@@ -21,6 +27,11 @@ export const buildRunConfig = (base: Json, run: RunSettings): Json => {
   // freqtrade would ignore them (freqtrade/strategy/hyper.py reads only the file).
   const { backtester: _envelope, strategy_parameters: _parameters, ...overrides } = run.config_overrides;
   const merged = deepMerge(base, overrides);
+  // A space the parameter file sets must not be in the config too: freqtrade would take the config's.
+  for (const { key } of configKeysOfParameters(
+    (run.config_overrides.strategy_parameters ?? {}) as StrategyParameters,
+  ))
+    delete merged[key];
   const exchange = isPlainObject(merged.exchange) ? merged.exchange : {};
   return {
     ...merged,

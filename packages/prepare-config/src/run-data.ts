@@ -14,6 +14,8 @@ import {
 } from '@tradai/lambda-kit';
 
 const READ_CONCURRENCY = 8;
+/** CheckDataFreshness's default FRESHNESS_GRACE_SECONDS. */
+const GRACE_MS = 3_600_000;
 const iso = (millis: number) => new Date(millis).toISOString().replace('.000Z', 'Z');
 
 /**
@@ -61,6 +63,7 @@ export const checkRunData = async (
     futures: run.config.trading_mode === 'futures',
     exchange: run.exchange,
   });
+  const now = Date.now();
   const problems = await mapWithConcurrency(needed, READ_CONCURRENCY, async (dataset) => {
     const key = datasetManifestKey(
       datasets.prefix,
@@ -73,7 +76,10 @@ export const checkRunData = async (
     const read = await readManifest(s3, datasets.bucket, key);
     if (!read.ok) return `${name} (${dataset.why}): ${read.reason}`;
     const { start, end } = read.manifest.coverage;
-    const covers = isoDateToMillis(start) <= dataset.from && isoDateToMillis(end) >= dataset.to;
+    // As CheckDataFreshness reads it (docs/contracts/dataset-manifest.md): data can reach no further
+    // than the last closed candle, less the sync's grace period.
+    const reachable = Math.min(dataset.to, now - TIMEFRAME_SECONDS[dataset.timeframe] * 1000 - GRACE_MS);
+    const covers = isoDateToMillis(start) <= dataset.from && isoDateToMillis(end) >= reachable;
     return covers
       ? undefined
       : `${name} covers ${start} to ${end}; ${dataset.why} need ${iso(dataset.from)} to ${iso(dataset.to)}`;

@@ -12,6 +12,7 @@ import {
   runArtifacts,
   runIdSchema,
   runsEnvironment,
+  type StrategyParameters,
   s3Uri,
   strategyNameSchema,
   strategyParametersSchema,
@@ -105,15 +106,10 @@ export const { handler } = createWorkflowHandler({
     }
     const key = await findResultKey(s3, env.RUNS_BUCKET, results);
     const file = parseResultFile(key, await readObject(s3, env.RUNS_BUCKET, key), strategy_name);
-    const parameters_verified = params_path
-      ? verifyParameters(
-          key,
-          strategy_name,
-          parseResultFile(parametersKey, await readObject(s3, env.RUNS_BUCKET, parametersKey), strategy_name)
-            .result,
-          file.parameters,
-        )
-      : null;
+    const ours = params_path
+      ? parseResultFile(parametersKey, await readObject(s3, env.RUNS_BUCKET, parametersKey), strategy_name)
+          .result
+      : undefined;
     const parsed = check(backtestResultFileSchema, file.result);
     if (!parsed.ok) {
       throw new BacktestResultError(
@@ -139,6 +135,10 @@ export const { handler } = createWorkflowHandler({
         `${key} has an unreadable result for ${strategy_name}: ${describeIssues(issues)}`,
       );
     }
+    const parameters_verified =
+      ours === undefined
+        ? null
+        : verifyParameters(key, strategy_name, ours, file.parameters, entry as Record<string, unknown>);
     tools.metrics.addMetric('ResultsSummarised', MetricUnit.Count, 1);
 
     const summary: TransformedResult = {
@@ -153,24 +153,82 @@ export const { handler } = createWorkflowHandler({
 });
 
 /**
- * Whether freqtrade ran the parameters we asked for, read back from the parameter file it stored in
- * its result zip: a file another class's (freqtrade would have refused it), or a parameter that ran
- * with another value, fails the run with the difference named. A result with no stored file
- * (freqtrade 2024.x) cannot say: false, and the summary says so.
+ * The settings freqtrade ran with, as its result records them after its resolver applied config and
+ * parameter file (freqtrade/optimize/optimize_reports/optimize_reports.py `generate_strategy_stats`:
+ * `minimal_roi`, `stoploss`, `trailing_*`, `max_open_trades_setting`).
  */
-const verifyParameters = (key: string, strategy: string, ours: unknown, stored: unknown): boolean => {
+const settingsThatRan = (stats: Record<string, unknown>): StrategyParameters => {
+  const roi = stats.minimal_roi as Record<string, unknown> | undefined;
+  const trailingKeys = [
+    'trailing_stop',
+    'trailing_stop_positive',
+    'trailing_stop_positive_offset',
+    'trailing_only_offset_is_reached',
+  ];
+  return {
+    ...(roi
+      ? {
+          roi: Object.fromEntries(
+            Object.entries(roi).map(([k, v]) => [String(Number.parseInt(k, 10)), v as number]),
+          ),
+        }
+      : {}),
+    stoploss: { stoploss: stats.stoploss as number },
+    trailing: Object.fromEntries(trailingKeys.filter((k) => k in stats).map((k) => [k, stats[k]])),
+    max_open_trades: { max_open_trades: stats.max_open_trades_setting as number },
+  };
+};
+
+/**
+ * Whether freqtrade ran the parameters we asked for. Two of freqtrade's own records say so: the
+ * settings its result keeps (roi, stoploss, trailing, max_open_trades, after its config had its say),
+ * and the parameter file it stored in a 2025.1+ zip (buy, sell, protection). A file another class's
+ * (freqtrade would have refused it), a zip without our file (the container did not put it beside the
+ * strategy), or a parameter that ran with another value fails the run, each difference named. A
+ * 2024.x result keeps no parameter file: its buy/sell/protection cannot be checked, and it says so.
+ */
+const verifyParameters = (
+  key: string,
+  strategy: string,
+  ours: unknown,
+  stored: unknown,
+  stats: Record<string, unknown>,
+): boolean => {
   const asked = parametersOf(ours);
   if (!asked) throw new BacktestResultError(`The run's parameter file is not one prepare-config writes`);
-  if (stored === undefined) return false;
-  const ran = freqtradeLoadsParameterFile(stored, strategy) ? parametersOf(stored) : undefined;
-  if (!ran) {
+  const { buy, sell, protection, ...settings } = asked;
+  const ranSettings = settingsThatRan(stats);
+  const differences = parameterDifferences(settings, ranSettings);
+  if (
+    asked.roi &&
+    Object.keys(asked.roi).sort().join() !==
+      Object.keys(ranSettings.roi ?? {})
+        .sort()
+        .join()
+  ) {
+    differences.push(
+      `roi: asked ${JSON.stringify(asked.roi)}, ran ${JSON.stringify(ranSettings.roi ?? null)}`,
+    );
+  }
+  if (stored === undefined && key.endsWith('.zip')) {
+    differences.push(
+      `freqtrade stored no parameter file: it ran without ours (was it put beside the strategy?)`,
+    );
+  }
+  const ran =
+    stored === undefined
+      ? undefined
+      : freqtradeLoadsParameterFile(stored, strategy)
+        ? parametersOf(stored)
+        : undefined;
+  if (stored !== undefined && !ran) {
     throw new BacktestResultError(`${key} stored a parameter file freqtrade would not load for ${strategy}`);
   }
-  const differences = parameterDifferences(asked, ran);
+  if (ran) differences.push(...parameterDifferences({ buy, sell, protection }, ran));
   if (differences.length > 0) {
     throw new BacktestResultError(
       `${key}: freqtrade ran other parameters than asked: ${differences.join('; ')}`,
     );
   }
-  return true;
+  return ran !== undefined || (buy === undefined && sell === undefined && protection === undefined);
 };

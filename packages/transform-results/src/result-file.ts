@@ -120,10 +120,18 @@ export const parseResultFile = (key: string, bytes: Uint8Array, strategy: string
     files = unzipSync(bytes, {
       filter: (file) => {
         names.push(file.name);
+        // fflate allocates a member's stated size before inflating it: a member larger than any
+        // result (a zip bomb, or a broken zip) is refused before that, not after the Lambda's memory.
+        if (wanted.has(file.name) && file.originalSize > MAX_RESULT_BYTES) {
+          throw new BacktestResultError(
+            `${key}: ${file.name} inflates to ${file.originalSize} bytes, above the ${MAX_RESULT_BYTES} limit`,
+          );
+        }
         return wanted.has(file.name);
       },
     });
   } catch (error) {
+    if (error instanceof BacktestResultError) throw error;
     throw new BacktestResultError(`${key} is not a readable zip archive`, { cause: error });
   }
   const result = files[members.result];

@@ -85,6 +85,7 @@ type Sourced =
   | 'calmar'
   | 'sqn'
   | 'expectancy'
+  | 'expectancy_ratio'
   | 'cagr'
   | 'profit_factor'
   | 'drawdown'
@@ -210,7 +211,7 @@ export const summarise = (strategy: string, stats: StrategyStats): BacktestSumma
     (v) => v === 0 && total === 0 && 'no trades',
   );
   const expectancyRatio = pick(
-    'expectancy',
+    'expectancy_ratio',
     stats.expectancy_ratio,
     (t) => freqtradeExpectancy(t)[1] ?? ABSENT,
     (v) => v === 100 && !lost && 'no losing trades (freqtrade wrote its 100 sentinel)',

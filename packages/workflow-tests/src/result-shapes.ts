@@ -81,6 +81,7 @@ export const RESULT_EXAMPLES: Record<string, unknown> = {
       calmar: 'absent',
       sqn: 'absent',
       expectancy: 'absent',
+      expectancy_ratio: 'absent',
       cagr: 'absent',
       profit_factor: 'absent',
       drawdown: 'absent',

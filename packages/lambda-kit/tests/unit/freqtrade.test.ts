@@ -79,6 +79,8 @@ describe('the freqtrade contract (read from freqtrade 2024.10 and 2025.10)', () 
       stoploss: { stoploss: -0.05 },
     });
     expect(refused).toMatchObject({ name: 'ValidationError', issues: [{ field: 'grid.bye.rsi_low' }] });
+    for (const path of ['buy.__proto__', 'buy.constructor', 'sell.prototype'])
+      expect(() => expandSweep({ ...base, sweep_id: 'sw-4', grid: { [path]: [1] } }, limits)).toThrow(/grid/);
   });
 
   it("takes parameters only in freqtrade's spaces and shapes", () => {
@@ -90,6 +92,9 @@ describe('the freqtrade contract (read from freqtrade 2024.10 and 2025.10)', () 
     expect(strategyParametersSchema.safeParse({ entry: { rsi_low: 20 } }).success).toBe(false);
     expect(strategyParametersSchema.safeParse({ roi: { '30.5': 0.01 } }).success).toBe(false);
     expect(strategyParametersSchema.safeParse({ stoploss: -0.1 }).success).toBe(false);
+    // int() would merge "30" and "030"; names JavaScript objects answer to are no parameters
+    expect(strategyParametersSchema.safeParse({ roi: { '030': 0.01 } }).success).toBe(false);
+    expect(strategyParametersSchema.safeParse({ buy: { constructor: 1 } }).success).toBe(false);
   });
 
   it("names a result zip's members by freqtrade's rule: <stem>.json, not the only .json (bt_fileutils.load_backtest_stats)", () => {

@@ -210,7 +210,10 @@ describe('prepare-config: the strategy parameter file freqtrade reads', () => {
     startup_candle_count: 30,
     parameters: {
       buy: { rsi_low: { type: 'int', low: 10, high: 40 }, use_volume: { type: 'boolean' } },
-      sell: { rsi_high: { type: 'decimal', low: 60, high: 90 } },
+      sell: {
+        rsi_high: { type: 'decimal', low: 60, high: 90 },
+        rsi_fast: { type: 'int', low: 1, high: 9, load: false },
+      },
     },
   };
   const serve = (objects: Record<string, unknown>) =>
@@ -238,12 +241,11 @@ describe('prepare-config: the strategy parameter file freqtrade reads', () => {
   });
 
   it('writes the parameters as freqtrade loads them, and keeps them out of the config', async () => {
-    // Arrange
-    serve({ [CONFIG]: storedConfig, [MANIFEST]: manifest });
+    // Arrange: the stored config has its own stoploss, which freqtrade would take over the file's
+    serve({ [CONFIG]: { ...storedConfig, stoploss: -0.2 }, [MANIFEST]: manifest });
     const parameters = {
       buy: { rsi_low: 25 },
       stoploss: { stoploss: -0.08 },
-      roi: { '0': 0.04, '30': 0.01 },
     };
 
     // Act
@@ -259,7 +261,31 @@ describe('prepare-config: the strategy parameter file freqtrade reads', () => {
       export_time: expect.any(String),
     });
     expect(freqtradeLoadsParameterFile(files['runs/run-42/parameters.json'], 'MomentumStrategy')).toBe(true);
-    expect(files['runs/run-42/config.json']).not.toHaveProperty('strategy_parameters');
+    const config = files['runs/run-42/config.json'];
+    expect(config).not.toHaveProperty('strategy_parameters');
+    // freqtrade's resolver lets a config key win over the file: the config must not hold them
+    expect(config).not.toHaveProperty('stoploss');
+    expect(config).toMatchObject({ max_open_trades: 5, minimal_roi: { '0': 0.05 } });
+  });
+
+  it('refuses a setting given both in config_overrides and in the parameter file, naming both', async () => {
+    // Arrange: the event sets minimal_roi; the parameters set roi too
+    serve({ [CONFIG]: storedConfig, [MANIFEST]: manifest });
+
+    // Act
+    const failure = await invoke(withParameters({ roi: { '0': 0.04 } })).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toMatchObject({
+      name: 'ValidationError',
+      issues: [
+        {
+          field: 'config_overrides.minimal_roi',
+          message: expect.stringContaining('strategy_parameters.roi'),
+        },
+      ],
+    });
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
   it.each([

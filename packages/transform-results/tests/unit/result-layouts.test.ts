@@ -57,7 +57,7 @@ describe('transform-results: the result files freqtrade writes', () => {
   it('verifies the parameters freqtrade stored against the ones the run asked for', async () => {
     // Arrange
     serveBucket(s3Mock, {
-      [PARAMETERS]: asked({ buy: { buy_rsi: 35 }, stoploss: { stoploss: -0.1 } }),
+      [PARAMETERS]: asked({ buy: { buy_rsi: 35 }, max_open_trades: { max_open_trades: 3 } }),
       [`${RESULTS}${ZIP_2025}`]: fixture(ZIP_2025),
     });
 
@@ -66,6 +66,62 @@ describe('transform-results: the result files freqtrade writes', () => {
 
     // Assess
     expect(summary).toMatchObject({ total_trades: 179, parameters_verified: true });
+  });
+
+  it("fails a setting that ran otherwise, as freqtrade's own result records it (its config won)", async () => {
+    // Arrange: freqtrade's result says the strategy ran with stoploss 0.1 (its test config's)
+    serveBucket(s3Mock, {
+      [PARAMETERS]: asked({ stoploss: { stoploss: -0.1 } }),
+      [`${RESULTS}${ZIP_2025}`]: fixture(ZIP_2025),
+    });
+
+    // Act
+    const failure = await invoke({ ...event, params_path: PARAMS_PATH });
+
+    // Assess
+    expect(failure).toMatchObject({
+      name: 'BacktestResultError',
+      message: expect.stringContaining('stoploss.stoploss: asked -0.1, ran 0.1'),
+    });
+  });
+
+  it('fails a 2025 zip that stored no parameter file: freqtrade ran without ours', async () => {
+    // Arrange: the fixture's members but the parameter file
+    const members = unzipSync(fixture(ZIP_2025), {
+      filter: (file) => !file.name.endsWith('_StrategyTestV3.json'),
+    });
+    serveBucket(s3Mock, {
+      [PARAMETERS]: asked({ buy: { buy_rsi: 35 } }),
+      [`${RESULTS}${ZIP_2025}`]: zipSync(members),
+    });
+
+    // Act
+    const failure = await invoke({ ...event, params_path: PARAMS_PATH });
+
+    // Assess
+    expect(failure).toMatchObject({
+      name: 'BacktestResultError',
+      message: expect.stringContaining('freqtrade stored no parameter file'),
+    });
+  });
+
+  it('refuses a result member that would inflate past the size limit, before inflating it', async () => {
+    // Arrange: 100 MB and one byte of zeros, a zip of about 100 KB
+    const bomb = zipSync(
+      { 'backtest-result-bomb.json': new Uint8Array(100 * 1024 * 1024 + 1) },
+      { level: 1 },
+    );
+    serveBucket(s3Mock, { [`${RESULTS}backtest-result-bomb.zip`]: bomb });
+
+    // Act
+    const failure = await invoke(event);
+
+    // Assess
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    expect(failure).toMatchObject({
+      name: 'BacktestResultError',
+      message: expect.stringContaining('inflates to 104857601 bytes, above the 104857600 limit'),
+    });
   });
 
   it('fails a run that freqtrade ran with other parameters than asked, naming each difference', async () => {
