@@ -219,7 +219,13 @@ export const summarise = (strategy: string, stats: StrategyStats): BacktestSumma
 
   // Each drawdown is freqtrade's when the file has it; any other comes from the trades. Of a single
   // trade freqtrade computes none (calculate_max_drawdown raises) and writes 0.0: none, not a 0.
-  const own = [stats.max_drawdown_account, stats.max_relative_drawdown, stats.max_drawdown_abs];
+  // freqtrade 2024.x raised when the deepest fall was at the first trade and wrote 0.0 for all three
+  // (s24 data/metrics.py `calculate_max_drawdown`, optimize_reports.py): with a losing trade, those
+  // zeros are no measurement, and the trades say what the drawdown was.
+  const written = [stats.max_drawdown_account, stats.max_relative_drawdown, stats.max_drawdown_abs];
+  const zeroDespiteLoss = total > 1 && lost && written.every((value) => value === 0);
+  const own = zeroDespiteLoss ? [undefined, undefined, undefined] : written;
+  if (zeroDespiteLoss) notes.drawdown = 'freqtrade wrote 0.0 although a trade lost (2024.x): computed from the trades';
   const missing = own.includes(undefined);
   const dd = missing && trades ? freqtradeMaxDrawdown(trades, balance) : undefined;
   sources.drawdown = !missing ? 'freqtrade' : dd ? 'trades' : 'absent';

@@ -321,3 +321,20 @@ describe('edge cases, as freqtrade defines them', () => {
     expect(result.final_balance).toBe(0.010123);
   });
 });
+
+describe("freqtrade 2024.x's zero drawdowns", () => {
+  it('computes the drawdown from the trades where 2024.x wrote 0.0 for all three although trades lost', () => {
+    // Arrange: freqtrade's own result, with the zeros 2024.x wrote when its drawdown code raised
+    const stats = JSON.parse(
+      readFileSync(new URL('../../../../fixtures/freqtrade/backtest-result.json', import.meta.url), 'utf8'),
+    ).strategy.StrategyTestV3;
+    const zeros = { ...stats, max_drawdown_account: 0, max_relative_drawdown: 0, max_drawdown_abs: 0 };
+
+    // Act
+    const result = summarise('StrategyTestV3', strategyStatsSchema.parse(zeros));
+
+    // Assess: the figure freqtrade writes when its code does not raise (the fixture's own)
+    expect(result.max_drawdown_account).toBeCloseTo(stats.max_drawdown_account * 100, 6);
+    expect(result.ratio_notes.drawdown).toContain('freqtrade wrote 0.0 although a trade lost');
+  });
+});
