@@ -142,10 +142,46 @@ describe("a run's objects: prepare-config, transform-results and cleanup-resourc
       config_path: `s3://${RUNS}/runs/it-run-cfg/config.json`,
       timerange: '20180105-20180125',
       results_path: `s3://${RUNS}/runs/it-run-cfg/results/`,
+      params_path: '',
     });
     const config = JSON.parse(String(await text(RUNS, 'runs/it-run-cfg/config.json')));
     expect(config).toMatchObject({ max_open_trades: 2, timeframe: '5m', stake_currency: 'BTC' });
     expect(JSON.stringify(config)).toContain('ETH/BTC');
+  });
+
+  it("writes the strategy parameter file freqtrade loads, checked against the strategy's manifest on S3", async () => {
+    // Prepare: freqtrade's test strategy's manifest beside its config
+    const { s3 } = aws();
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'tradai-dev-strategies',
+        Key: 'strategies/StrategyTestV3/1.0.0/strategy.json',
+        Body: readFileSync(path.join(REPO, 'fixtures/freqtrade/StrategyTestV3.strategy.json')),
+      }),
+    );
+    const request = (buy: Record<string, unknown>) => ({
+      run_id: 'it-run-params',
+      strategy_name: 'StrategyTestV3',
+      config_path: 's3://tradai-dev-strategies/strategies/StrategyTestV3/1.0.0/config.json',
+      symbols: ['ETH/BTC'],
+      timeframe: '5m',
+      start_date: '2018-01-05',
+      end_date: '2018-01-25',
+      config_overrides: { strategy_parameters: { buy } },
+    });
+
+    // Act
+    const refused = invokePackaged('prepare-config', request({ buy_rsi: 99 }));
+    const result = answer(invokePackaged('prepare-config', request({ buy_rsi: 35 })));
+
+    // Assess
+    expect(JSON.stringify(refused)).toContain('buy.buy_rsi: must be a whole number from 0 to 50');
+    expect(result).toMatchObject({ params_path: `s3://${RUNS}/runs/it-run-params/parameters.json` });
+    expect(JSON.parse(String(await text(RUNS, 'runs/it-run-params/parameters.json')))).toMatchObject({
+      strategy_name: 'StrategyTestV3',
+      params: { buy: { buy_rsi: 35 } },
+      ft_stratparam_v: 1,
+    });
   });
 
   it("summarises freqtrade's real result file, found through .last_result.json", async () => {
