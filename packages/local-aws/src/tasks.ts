@@ -1,8 +1,15 @@
-import type { Timeframe } from '@tradai/lambda-kit';
+import {
+  freqtradeLoadsParameterFile,
+  resultZipMembers,
+  type StrategyParameters,
+  TIMEFRAME_SECONDS,
+  type Timeframe,
+} from '@tradai/lambda-kit';
 import { StatesTimeoutError } from 'aws-local-stepfunctions';
+import { strToU8, zipSync } from 'fflate';
 import { answerDynamoDbTask } from './dynamodb-tasks';
 import { describeExecution, describeStoppedTask } from './ecs-shapes';
-import { simulatedFreqtradeResult } from './freqtrade';
+import { type ResultMetrics, simulatedFreqtradeResult } from './freqtrade';
 import { invokeLocalFunction, isLocalFunction, LOCAL_BUCKETS } from './handlers';
 import { type AslState, type MachineName, machineOfArn } from './machines';
 import { FREQTRADE_RESULT_FIXTURE, readFixture, writeManifests } from './seed';
@@ -130,59 +137,143 @@ const launch = (params: Params, world: World, capacity: string) => {
   return { definition, vars: env(params), taskArn };
 };
 
-/** The freqtrade settings a run may override: what tells one sweep variant's result from another. */
-const VARIANT_SETTINGS = [
-  'stake_amount',
-  'max_open_trades',
-  'minimal_roi',
-  'stoploss',
-  'trailing_stop',
-  'trailing_stop_positive',
-  'trailing_stop_positive_offset',
-  'trailing_only_offset_is_reached',
-  'use_exit_signal',
-  'exit_profit_only',
-  'fee',
-  'strategy_parameters',
-];
+/** JSON from the world's object at `where`, or undefined when it is absent or not JSON. */
+const readJson = (world: World, where: { bucket: string; key: string }): unknown => {
+  const object = world.getObject(where.bucket, where.key);
+  if (!object) return undefined;
+  try {
+    return JSON.parse(new TextDecoder().decode(object.body));
+  } catch {
+    return undefined;
+  }
+};
+
+/** freqtrade's `--timerange` (`20180110-20180130`, or unix seconds) as ISO instants; undefined if neither. */
+const timerangeBounds = (timerange: unknown): [string, string] | undefined => {
+  const match = /^(\d{8}|\d{10})-(\d{8}|\d{10})$/.exec(String(timerange ?? ''));
+  if (!match) return undefined;
+  const instant = (part: string) =>
+    new Date(
+      part.length === 8
+        ? Date.UTC(Number(part.slice(0, 4)), Number(part.slice(4, 6)) - 1, Number(part.slice(6, 8)))
+        : Number(part) * 1000,
+    ).toISOString();
+  return [instant(match[1] as string), instant(match[2] as string)];
+};
+
+/** The config with its exchange credentials redacted, as freqtrade stores it (`sanitize_config`). */
+const redacted = (config: Record<string, unknown>) => {
+  const exchange = { ...((config.exchange as Record<string, unknown> | undefined) ?? {}) };
+  for (const secret of ['key', 'secret', 'password', 'uid'])
+    if (secret in exchange) exchange[secret] = 'REDACTED';
+  return { ...config, exchange };
+};
+
+/** freqtrade's file stamp (`dtappendix`): `2026-01-05_09-42-00`. */
+const resultStamp = (ms: number) =>
+  new Date(ms).toISOString().slice(0, 19).replace('T', '_').replaceAll(':', '-');
+
+/** The strategy parameter file the run gave freqtrade: its bytes, as freqtrade stores them, and its params. */
+interface ParameterFile {
+  bytes: Uint8Array;
+  params: StrategyParameters;
+}
 
 /**
- * freqtrade's result for the run's config: the real fixture, or, for a strategy the world
- * simulates (or when the case asks), a result drawn from the config (freqtrade.ts): its strategy,
- * pairs, timeframe and timerange, and the settings a sweep varies.
+ * freqtrade's result files, under the run's results/ prefix: the real fixture, or, for a strategy
+ * the world simulates, a run the case asks to simulate, or any run with a parameter file (the
+ * fixture ran StrategyTestV3's own parameters), a result simulated from the run's config and
+ * parameters (freqtrade.ts). With a parameter file, freqtrade 2025's layout: one zip holding the
+ * result, the config and the parameter file it loaded (resultZipMembers); without, today's JSON.
+ * `.last_result.json` names the file either way. freqtrade 2025 also stores the strategy's source
+ * in the zip and the metadata beside it (`.meta.json`); the contract names neither, so the result
+ * keeps its metadata, as today's JSON does, and the zip has no source.
  */
-const resultOf = (world: World, config: { bucket: string; key: string }, simulate: boolean): Uint8Array => {
-  let parsed: Record<string, unknown> = {};
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(world.getObject(config.bucket, config.key)?.body)) ?? {};
-  } catch {
-    parsed = {};
+const writeResult = (
+  world: World,
+  results: { bucket: string; key: string },
+  config: Record<string, unknown>,
+  options: { simulate: boolean; parameterFile: ParameterFile | undefined; metrics: ResultMetrics },
+) => {
+  const stem = `backtest-result-${resultStamp(world.now)}`;
+  const strategy = typeof config.strategy === 'string' ? config.strategy : undefined;
+  const range = timerangeBounds(config.timerange);
+  const timeframe = String(config.timeframe);
+  const simulate =
+    strategy !== undefined &&
+    range !== undefined &&
+    timeframe in TIMEFRAME_SECONDS &&
+    (options.simulate || world.simulatedStrategies.has(strategy) || options.parameterFile !== undefined);
+  const pointTo = (name: string) =>
+    world.putObject(
+      results.bucket,
+      `${results.key}.last_result.json`,
+      JSON.stringify({ latest_backtest: name }),
+    );
+  if (!simulate) {
+    world.putObject(results.bucket, `${results.key}${stem}.json`, readFixture(FREQTRADE_RESULT_FIXTURE));
+    pointTo(`${stem}.json`);
+    return;
   }
-  const strategy = typeof parsed.strategy === 'string' ? parsed.strategy : undefined;
-  if (!strategy || !(simulate || world.simulatedStrategies.has(strategy)))
-    return readFixture(FREQTRADE_RESULT_FIXTURE);
-  const [start = '', end = ''] = String(parsed.timerange ?? '').split('-');
-  const day = (yyyymmdd: string) => `${yyyymmdd.slice(0, 4)}-${yyyymmdd.slice(4, 6)}-${yyyymmdd.slice(6, 8)}`;
-  const pairs = (parsed.exchange as { pair_whitelist?: string[] } | undefined)?.pair_whitelist ?? [];
-  const result = simulatedFreqtradeResult({
-    strategy,
-    version: 'config',
-    symbols: pairs,
-    timeframe: String(parsed.timeframe) as Timeframe,
-    start: day(start),
-    end: day(end),
-    variant: JSON.stringify(VARIANT_SETTINGS.map((setting) => parsed[setting] ?? null)),
-  });
-  return new TextEncoder().encode(JSON.stringify(result));
+  const pairs = (config.exchange as { pair_whitelist?: string[] } | undefined)?.pair_whitelist ?? [];
+  const result = simulatedFreqtradeResult(
+    {
+      strategy,
+      symbols: pairs,
+      timeframe: timeframe as Timeframe,
+      start: range[0],
+      end: range[1],
+      config,
+      ...(options.parameterFile ? { parameters: options.parameterFile.params, release: 2025 as const } : {}),
+      ranAt: world.now,
+    },
+    options.metrics,
+  );
+  if (!options.parameterFile) {
+    world.putObject(results.bucket, `${results.key}${stem}.json`, JSON.stringify(result));
+    pointTo(`${stem}.json`);
+    return;
+  }
+  const zip = `${stem}.zip`;
+  const members = resultZipMembers(zip);
+  world.putObject(
+    results.bucket,
+    `${results.key}${zip}`,
+    zipSync(
+      {
+        [members.result]: strToU8(JSON.stringify(result)),
+        [members.config]: strToU8(JSON.stringify(redacted(config), null, 4)),
+        // Exactly the file freqtrade loaded: transform-results compares it with the run's.
+        [members.parameters(strategy)]: options.parameterFile.bytes,
+      },
+      { mtime: world.now },
+    ),
+  );
+  pointTo(zip);
+};
+
+/**
+ * The parameter file at PARAMS_S3_PATH, as freqtrade loads it when it starts (lambda-kit's
+ * freqtradeLoadsParameterFile): 'refused' when freqtrade would not load it for the class ("Invalid
+ * parameter file provided."), or when it is not there to download.
+ */
+const loadParameterFile = (world: World, uri: string, strategy: unknown): ParameterFile | 'refused' => {
+  const where = s3Parts(uri);
+  const object = world.getObject(where.bucket, where.key);
+  const file = readJson(world, where);
+  if (!object || typeof strategy !== 'string' || !freqtradeLoadsParameterFile(file, strategy))
+    return 'refused';
+  return { bytes: object.body, params: (file as { params: StrategyParameters }).params };
 };
 
 /**
  * The strategy container, simulated against the world: it needs the task definition and the
- * config PrepareConfig wrote, runs for the scenario's duration, then writes freqtrade's result
- * (the real fixture) and some scratch files under the run's prefix. In the simplified workflow
+ * config PrepareConfig wrote, loads the run's parameter file if it has one (failing as freqtrade
+ * does on one it would not load), runs for the scenario's duration, then writes freqtrade's
+ * result (writeResult) and some scratch files under the run's prefix. In the simplified workflow
  * it also records its own status, as the v9.2 container does.
  */
-const runStrategyContainer = (state: AslState, params: Params, ctx: TaskContext) => {
+const runStrategyContainer = (state: AslState, params: Params, ctx: TaskContext, metrics: ResultMetrics) => {
   const behaviour = { ...DEFAULT_CONTAINER, ...ctx.container };
   const { world } = ctx;
   const capacity =
@@ -256,9 +347,28 @@ const runStrategyContainer = (state: AslState, params: Params, ctx: TaskContext)
     );
   }
 
-  world.now += behaviour.duration_minutes * 60_000;
   const results = s3Parts(vars.RESULTS_S3_PATH ?? '');
   const runRoot = results.key.replace(/results\/$/, '');
+  const runConfig = readJson(world, config) as Record<string, unknown> | undefined;
+  // freqtrade loads the strategy with its parameter file first (freqtrade/strategy/hyper.py
+  // load_params_from_file): a file for another class, or none at all, ends it with exit code 2.
+  const parameterFile = vars.PARAMS_S3_PATH
+    ? loadParameterFile(world, vars.PARAMS_S3_PATH, runConfig?.strategy)
+    : undefined;
+  if (parameterFile === 'refused') {
+    world.now += 60_000;
+    world.putObject(
+      results.bucket,
+      `${runRoot}tmp/freqtrade.log`,
+      `${new Date(world.now).toISOString()} - freqtrade - ERROR - Invalid parameter file provided.\n`,
+    );
+    throw namedError(
+      'States.TaskFailed',
+      JSON.stringify(task('EssentialContainerExited', 2, 1, 'Essential container in task exited')),
+    );
+  }
+
+  world.now += behaviour.duration_minutes * 60_000;
   world.putObject(results.bucket, `${runRoot}tmp/freqtrade.log`, 'freqtrade backtesting ... done\n');
   world.putObject(results.bucket, `${runRoot}tmp/user_data/data/cache.feather`, new Uint8Array(2048));
   const exitCode = behaviour.failing_runs?.includes(vars.TRADAI_RUN_ID ?? '') ? 1 : behaviour.exit_code;
@@ -276,17 +386,11 @@ const runStrategyContainer = (state: AslState, params: Params, ctx: TaskContext)
     );
   }
   if (behaviour.writes_result) {
-    const name = `backtest-result-${new Date(world.now).toISOString().slice(0, 19).replaceAll(':', '-')}.json`;
-    world.putObject(
-      results.bucket,
-      `${results.key}${name}`,
-      resultOf(world, config, behaviour.simulated_results === true),
-    );
-    world.putObject(
-      results.bucket,
-      `${results.key}.last_result.json`,
-      JSON.stringify({ latest_backtest: name }),
-    );
+    writeResult(world, results, runConfig ?? {}, {
+      simulate: behaviour.simulated_results === true,
+      parameterFile,
+      metrics,
+    });
   }
   if (vars.DYNAMODB_TABLE && vars.TRADAI_RUN_ID && behaviour.records_status) {
     // The v9.2 container records RUNNING and COMPLETED on the run its execution claimed
@@ -426,11 +530,16 @@ export const answerTask = async (state: AslState, params: unknown, ctx: TaskCont
       return { MessageId: `local-${ctx.world.queued.length}`, MD5OfMessageBody: '0'.repeat(32) };
     case 'arn:aws:states:::ecs:runTask.sync': {
       const { world } = ctx;
+      // transform-results' metric code, which simulated results are computed with, is loaded as the
+      // engine loads a handler: the first time it is needed, and before the task starts, so the
+      // task itself runs without yielding to its siblings.
+      const metrics =
+        containerName(p) === 'data-collection' ? undefined : await import('@tradai/transform-results');
       const [before, startedAt] = [world.changes.length, world.now];
       try {
-        return containerName(p) === 'data-collection'
+        return metrics === undefined
           ? runDataCollection(state, p, ctx)
-          : runStrategyContainer(state, p, ctx);
+          : runStrategyContainer(state, p, ctx, metrics);
       } finally {
         // However the task ended, it ran (and is billed) from RunTask until now.
         for (const change of world.changes.slice(before))
