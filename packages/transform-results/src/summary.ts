@@ -225,7 +225,8 @@ export const summarise = (strategy: string, stats: StrategyStats): BacktestSumma
   const written = [stats.max_drawdown_account, stats.max_relative_drawdown, stats.max_drawdown_abs];
   const zeroDespiteLoss = total > 1 && lost && written.every((value) => value === 0);
   const own = zeroDespiteLoss ? [undefined, undefined, undefined] : written;
-  if (zeroDespiteLoss) notes.drawdown = 'freqtrade wrote 0.0 although a trade lost (2024.x): computed from the trades';
+  if (zeroDespiteLoss)
+    notes.drawdown = 'freqtrade wrote 0.0 although a trade lost (2024.x): computed from the trades';
   const missing = own.includes(undefined);
   const dd = missing && trades ? freqtradeMaxDrawdown(trades, balance) : undefined;
   sources.drawdown = !missing ? 'freqtrade' : dd ? 'trades' : 'absent';
