@@ -53,6 +53,8 @@ export interface SweepLeaderboard {
   variants: number;
   succeeded: number;
   failed: number;
+  /** Variants that finished with too few trades to be ranked (leaderboard.json lists them). */
+  ineligible: number;
   /** Variants that never ran (the sweep stopped once its failures passed the tolerance). */
   not_run: number;
   top: Ranked[];
@@ -137,7 +139,7 @@ export const { handler } = createWorkflowHandler({
       error: child.Error ?? 'States.TaskFailed',
       reason: reasonOf(child),
     }));
-    const ranked = rank(finished, input.rank_by);
+    const { ranked, ineligible } = rank(finished, input.rank_by);
     const base = `sweeps/${input.sweep_id}`;
     const board = {
       sweep_id: input.sweep_id,
@@ -145,6 +147,7 @@ export const { handler } = createWorkflowHandler({
       better: RANK_METRICS[input.rank_by],
       variants: input.variant_count,
       ranked,
+      ineligible,
       failures,
     };
     const put = (Key: string, Body: string, ContentType: string) =>
@@ -163,6 +166,7 @@ export const { handler } = createWorkflowHandler({
       variants: input.variant_count,
       succeeded: finished.length,
       failed: failures.length,
+      ineligible: ineligible.length,
       not_run: Math.max(0, input.variant_count - finished.length - failures.length),
       top: ranked.slice(0, input.top_n),
       // The state's output stays far below 256 KB: the full list is in leaderboard.json.

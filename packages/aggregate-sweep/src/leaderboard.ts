@@ -30,16 +30,57 @@ export interface Ranked {
 const numberOr = (value: unknown): number | null =>
   typeof value === 'number' && Number.isFinite(value) ? value : null;
 
-/** The finished variants, best first by `rankBy` (higher or lower is better, per metric). */
-export const rank = (finished: readonly Finished[], rankBy: RankMetric): Ranked[] => {
+/**
+ * The fewest trades a variant needs to be ranked: with a handful of trades a Sharpe, a drawdown or a
+ * profit factor measures luck, and a 0-trade variant would win on drawdown. Fixed for now; a sweep
+ * will set its own (issue 25).
+ */
+export const MIN_TRADES_TO_RANK = 30;
+
+/** A variant that finished but is not ranked, and why. */
+export interface Ineligible {
+  run_id: string;
+  total_trades: number | null;
+  reason: string;
+}
+
+/** A variant's index in its sweep (`<sweep_id>-<index>`), for ties: numeric, so 9 comes before 10. */
+const indexOf = (runId: string) => Number(/-(\d+)$/.exec(runId)?.[1] ?? Number.POSITIVE_INFINITY);
+
+/**
+ * The finished variants with enough trades, best first by `rankBy` (higher or lower is better, per
+ * metric); ties break on the variant's index, as a number. A variant with fewer than `minTrades`
+ * trades (or none recorded) is listed as ineligible with the reason, never ranked.
+ */
+export const rank = (
+  finished: readonly Finished[],
+  rankBy: RankMetric,
+  minTrades = MIN_TRADES_TO_RANK,
+): { ranked: Ranked[]; ineligible: Ineligible[] } => {
   const better = RANK_METRICS[rankBy] === 'higher' ? -1 : 1;
-  return finished
+  const byIndex = (a: { run_id: string }, b: { run_id: string }) =>
+    indexOf(a.run_id) - indexOf(b.run_id) || a.run_id.localeCompare(b.run_id);
+  const ineligible: Ineligible[] = [];
+  const eligible = finished.filter((variant) => {
+    const trades = numberOr(variant.result.total_trades);
+    if (trades !== null && trades >= minTrades) return true;
+    ineligible.push({
+      run_id: variant.run_id,
+      total_trades: trades,
+      reason: `${trades ?? 'no'} trades, fewer than the ${minTrades} a variant needs to be ranked`,
+    });
+    return false;
+  });
+  const ranked = eligible
     .map((variant) => ({ variant, metric: numberOr(variant.result[rankBy]) }))
     .sort((a, b) => {
-      if (a.metric === null || b.metric === null) return a.metric === null ? (b.metric === null ? 0 : 1) : -1;
-      return a.metric === b.metric
-        ? a.variant.run_id.localeCompare(b.variant.run_id)
-        : better * (a.metric - b.metric);
+      if (a.metric === null || b.metric === null) {
+        if (a.metric !== b.metric) return a.metric === null ? 1 : -1;
+      } else if (a.metric !== b.metric) return better * (a.metric - b.metric);
+      return (
+        indexOf(a.variant.run_id) - indexOf(b.variant.run_id) ||
+        a.variant.run_id.localeCompare(b.variant.run_id)
+      );
     })
     .map(({ variant, metric }, index) => ({
       rank: index + 1,
@@ -52,6 +93,7 @@ export const rank = (finished: readonly Finished[], rankBy: RankMetric): Ranked[
       total_trades: numberOr(variant.result.total_trades),
       config_overrides: variant.config_overrides,
     }));
+  return { ranked, ineligible: ineligible.sort(byIndex) };
 };
 
 /** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */

@@ -13,6 +13,8 @@ export interface Leaderboard {
   variants: number;
   ranked: RankedVariant[];
   failures: { run_id: string; error: string; reason: string }[];
+  /** Finished with too few trades to be ranked (aggregate-sweep's rank). */
+  ineligible?: { run_id: string; total_trades: number | null; reason: string }[];
   /** Where it was read from. */
   uri: string;
 }
@@ -68,14 +70,19 @@ const shown = (value: unknown) =>
  */
 export const leaderboardLines = (board: Leaderboard, top: number, c: Palette): string[] => {
   const { ranked, failures } = board;
+  const ineligible = board.ineligible ?? [];
   const finished = ranked.length;
-  const notRun = Math.max(0, board.variants - finished - failures.length);
+  const notRun = Math.max(0, board.variants - finished - ineligible.length - failures.length);
   const partial = finished < board.variants;
   const variantOf = (runId: string) =>
     runId.startsWith(`${board.sweep_id}-`) ? runId.slice(board.sweep_id.length + 1) : runId;
   const title = [
     `Leaderboard: ${partial ? `${finished} of ` : ''}${board.variants} variants of ${board.sweep_id}, ranked by ${board.rank_by} (${board.better ?? 'higher'} is better)`,
-    ...[failures.length > 0 ? `${failures.length} failed` : '', notRun > 0 ? `${notRun} never ran` : '']
+    ...[
+      ineligible.length > 0 ? `${ineligible.length} not ranked (too few trades)` : '',
+      failures.length > 0 ? `${failures.length} failed` : '',
+      notRun > 0 ? `${notRun} never ran` : '',
+    ]
       .filter(Boolean)
       .map((part, i) => `${i === 0 ? '; ' : ', '}${part}`),
   ].join('');

@@ -122,6 +122,7 @@ export const RESULT_EXAMPLES: Record<string, unknown> = {
     variants: 1,
     succeeded: 1,
     failed: 0,
+    ineligible: 0,
     not_run: 0,
     top: [],
     failures: [],

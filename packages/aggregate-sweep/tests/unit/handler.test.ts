@@ -3,8 +3,10 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { fakeContext } from '@tradai/lambda-kit/testing';
 import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler, leaderboardCsv, rank } from '../../src';
+import { MIN_TRADES_TO_RANK } from '../../src/leaderboard';
 
 const s3Mock = mockClient(S3Client);
 const BUCKET = 'tradai-dev-backtest-runs';
@@ -96,11 +98,11 @@ describe('aggregate-sweep', () => {
     expect(
       rank(
         [
-          { run_id: 'a', config_overrides: {}, result: {} },
-          { run_id: 'b', config_overrides: {}, result: { sharpe_ratio: -1 } },
+          { run_id: 'a', config_overrides: {}, result: { total_trades: 40 } },
+          { run_id: 'b', config_overrides: {}, result: { sharpe_ratio: -1, total_trades: 40 } },
         ],
         'sharpe_ratio',
-      ).map((r) => r.run_id),
+      ).ranked.map((r) => r.run_id),
     ).toEqual(['b', 'a']);
   });
 
@@ -108,15 +110,21 @@ describe('aggregate-sweep', () => {
     // Act
     const csv = leaderboardCsv(
       rank(
-        [{ run_id: 'x-0', config_overrides: { minimal_roi: { '0': 0.1 } }, result: { sharpe_ratio: 1 } }],
+        [
+          {
+            run_id: 'x-0',
+            config_overrides: { minimal_roi: { '0': 0.1 } },
+            result: { sharpe_ratio: 1, total_trades: 30 },
+          },
+        ],
         'sharpe_ratio',
-      ),
+      ).ranked,
       'sharpe_ratio',
     );
 
     // Assess
     expect(csv).toBe(
-      'rank,run_id,ranked_by_sharpe_ratio,sharpe_ratio,total_return,max_drawdown,win_rate,total_trades,config_overrides\r\n1,x-0,1,1,,,,,"{""minimal_roi"":{""0"":0.1}}"\r\n',
+      'rank,run_id,ranked_by_sharpe_ratio,sharpe_ratio,total_return,max_drawdown,win_rate,total_trades,config_overrides\r\n1,x-0,1,1,,,,30,"{""minimal_roi"":{""0"":0.1}}"\r\n',
     );
   });
 
@@ -130,5 +138,83 @@ describe('aggregate-sweep', () => {
       message: expect.stringContaining('results.prefix'),
     });
     expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+});
+
+describe('rank: a leaderboard that does not reward luck', () => {
+  /** Finished variants of a sweep: each a run id `<sweep>-<index>`, a trade count and a Sharpe. */
+  const variants = fc
+    .uniqueArray(
+      fc.record({
+        index: fc.nat({ max: 5_000 }),
+        trades: fc.oneof(fc.nat({ max: 500 }), fc.constantFrom(0, 1, 2, 29, 30)),
+        sharpe: fc.oneof(fc.constantFrom(-1, 0, 1, 2.5), fc.double({ min: -10, max: 10, noNaN: true })),
+      }),
+      { selector: (v) => v.index, maxLength: 60 },
+    )
+    .map((list) =>
+      list.map((v) => ({
+        run_id: `sweep-${v.index}`,
+        config_overrides: {},
+        result: { total_trades: v.trades, sharpe_ratio: v.sharpe },
+      })),
+    );
+
+  it(`never ranks a variant with fewer than ${MIN_TRADES_TO_RANK} trades (0 or 2 included); lists it with the reason`, () => {
+    fc.assert(
+      fc.property(variants, (finished) => {
+        // Act
+        const { ranked, ineligible } = rank(finished, 'sharpe_ratio');
+
+        // Assess
+        expect(ranked.every((r) => (r.total_trades ?? 0) >= MIN_TRADES_TO_RANK)).toBe(true);
+        expect(ranked.length + ineligible.length).toBe(finished.length);
+        for (const out of ineligible) expect(out.reason).toContain(`fewer than the ${MIN_TRADES_TO_RANK}`);
+      }),
+    );
+  });
+
+  it("gives the same ranking whatever the variants' order", () => {
+    fc.assert(
+      fc.property(variants, fc.func(fc.integer()), (finished, key) => {
+        // Arrange
+        const shuffled = [...finished].sort((a, b) => key(a.run_id) - key(b.run_id));
+
+        // Act + Assess
+        expect(rank(shuffled, 'sharpe_ratio')).toEqual(rank(finished, 'sharpe_ratio'));
+      }),
+    );
+  });
+
+  it('breaks ties on the variant index as a number: 9 before 10, not after', () => {
+    // Arrange: equal Sharpe, indexes whose strings sort the other way
+    const tied = [10, 9, 100].map((index) => ({
+      run_id: `sweep-${index}`,
+      config_overrides: {},
+      result: { total_trades: 50, sharpe_ratio: 1 },
+    }));
+
+    // Act
+    const { ranked } = rank(tied, 'sharpe_ratio');
+
+    // Assess
+    expect(ranked.map((r) => r.run_id)).toEqual(['sweep-9', 'sweep-10', 'sweep-100']);
+  });
+
+  it('does not let a 0-trade variant win on drawdown', () => {
+    // Arrange: no trades, no drawdown; 400 trades, some drawdown
+    const finished = [
+      { run_id: 's-0', config_overrides: {}, result: { total_trades: 0, max_drawdown: 0 } },
+      { run_id: 's-1', config_overrides: {}, result: { total_trades: 400, max_drawdown: 3.2 } },
+    ];
+
+    // Act
+    const { ranked, ineligible } = rank(finished, 'max_drawdown');
+
+    // Assess
+    expect(ranked.map((r) => r.run_id)).toEqual(['s-1']);
+    expect(ineligible).toEqual([
+      { run_id: 's-0', total_trades: 0, reason: '0 trades, fewer than the 30 a variant needs to be ranked' },
+    ]);
   });
 });
