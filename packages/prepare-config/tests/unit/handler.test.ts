@@ -66,16 +66,20 @@ const DATASETS = Object.fromEntries(
 );
 const serveConfig = (body: string, extra: Record<string, string> = {}) =>
   serveObjects(s3Mock, { [CONFIG]: body, ...DATASETS, ...extra });
+/** An S3 that takes every write, and the function's environment, as the stack gives it. */
+const freshStack = () => {
+  s3Mock.reset();
+  s3Mock.on(PutObjectCommand).resolves({});
+  vi.stubEnv('STRATEGY_BUCKET', 'tradai-dev-strategies');
+  vi.stubEnv('RUNS_BUCKET', 'tradai-dev-backtest-runs');
+  vi.stubEnv('DATASET_BUCKET', 'tradai-dev-market-data');
+};
 const written = () => JSON.parse(String(s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input.Body));
 
 describe('prepare-config', () => {
   beforeEach(() => {
     vi.clearAllMocks();
-    s3Mock.reset();
-    s3Mock.on(PutObjectCommand).resolves({});
-    vi.stubEnv('STRATEGY_BUCKET', 'tradai-dev-strategies');
-    vi.stubEnv('RUNS_BUCKET', 'tradai-dev-backtest-runs');
-    vi.stubEnv('DATASET_BUCKET', 'tradai-dev-market-data');
+    freshStack();
   });
 
   it("writes the run's config: stored config, overrides merged in, the request's own fields last", async () => {
@@ -232,13 +236,7 @@ describe('prepare-config: the strategy parameter file freqtrade reads', () => {
         .map((c) => [c.args[0].input.Key, JSON.parse(String(c.args[0].input.Body))]),
     );
 
-  beforeEach(() => {
-    s3Mock.reset();
-    s3Mock.on(PutObjectCommand).resolves({});
-    vi.stubEnv('STRATEGY_BUCKET', 'tradai-dev-strategies');
-    vi.stubEnv('RUNS_BUCKET', 'tradai-dev-backtest-runs');
-    vi.stubEnv('DATASET_BUCKET', 'tradai-dev-market-data');
-  });
+  beforeEach(freshStack);
 
   it('writes the parameters as freqtrade loads them, and keeps them out of the config', async () => {
     // Arrange: the stored config has its own stoploss, which freqtrade would take over the file's
@@ -355,13 +353,7 @@ describe('prepare-config: the strategy parameter file freqtrade reads', () => {
 });
 
 describe('prepare-config: what freqtrade would refuse, before any container starts', () => {
-  beforeEach(() => {
-    s3Mock.reset();
-    s3Mock.on(PutObjectCommand).resolves({});
-    vi.stubEnv('STRATEGY_BUCKET', 'tradai-dev-strategies');
-    vi.stubEnv('RUNS_BUCKET', 'tradai-dev-backtest-runs');
-    vi.stubEnv('DATASET_BUCKET', 'tradai-dev-market-data');
-  });
+  beforeEach(freshStack);
 
   it.each([
     [
@@ -426,13 +418,7 @@ describe('prepare-config: what freqtrade would refuse, before any container star
 });
 
 describe('prepare-config: the candles freqtrade will load are all there', () => {
-  beforeEach(() => {
-    s3Mock.reset();
-    s3Mock.on(PutObjectCommand).resolves({});
-    vi.stubEnv('STRATEGY_BUCKET', 'tradai-dev-strategies');
-    vi.stubEnv('RUNS_BUCKET', 'tradai-dev-backtest-runs');
-    vi.stubEnv('DATASET_BUCKET', 'tradai-dev-market-data');
-  });
+  beforeEach(freshStack);
   const refusal = (input: unknown) =>
     invoke(input).then(
       () => new Error('not refused'),
