@@ -16,10 +16,13 @@ export const runIdSchema = pattern(
   'must be 1-64 characters of A-Z a-z 0-9 _ - starting with a letter or digit',
 );
 
-/** A sweep id: a variant's run id is `<sweep_id>-<index>`, which must still be a run id (<= 64). */
+/**
+ * A sweep id: a variant's longest run id, `<sweep_id>-<index>r<attempt>` (index < 10,000, attempt
+ * < 100, sweep.ts variantRunId), must still be a run id (<= 64).
+ */
 export const sweepIdSchema = pattern(
-  /^[A-Za-z0-9][A-Za-z0-9_-]{0,57}$/,
-  'must be 1-58 characters of A-Z a-z 0-9 _ - starting with a letter or digit',
+  /^[A-Za-z0-9][A-Za-z0-9_-]{0,55}$/,
+  'must be 1-56 characters of A-Z a-z 0-9 _ - starting with a letter or digit',
 );
 
 /**

@@ -107,6 +107,14 @@ export {
 export { createWorkflowHandler, type HandlerTools, METRICS_NAMESPACE } from './handler';
 export { type ManifestRead, readManifest } from './manifest-reader';
 export { deepMerge, isPlainObject } from './merge';
+export { PRICES } from './prices';
+export {
+  DEFAULT_GATES,
+  gateFailure,
+  RANKINGS,
+  type Ranking,
+  type SweepGates,
+} from './ranking';
 export {
   executionNameSchema,
   parseS3Uri,
@@ -132,16 +140,36 @@ export {
 export {
   type ExpandedSweep,
   expandSweep,
+  isSweepRerun,
+  MAX_RERUN_ATTEMPTS,
   RANK_METRICS,
   type RankMetric,
+  readSweepLimits,
+  SWEEP_STAGES,
   type SweepLimits,
   type SweepRequest,
+  type SweepRerun,
+  type SweepStage,
+  type SweepStageName,
   sweepExecutionInput,
+  sweepExecutionNameOf,
   sweepIdSchema,
   sweepLimitsEnvironment,
   sweepLimitsOf,
   sweepRequestSchema,
+  sweepRerunSchema,
+  sweepStage,
+  sweepStageSchema,
+  variantIndexOf,
+  variantRunId,
+  withTimerange,
 } from './sweep';
+export {
+  BACKTEST_TRANSITIONS,
+  STRATEGY_TASK,
+  type SweepCost,
+  sweepCost,
+} from './sweep-cost';
 export {
   canonicalJson,
   check,

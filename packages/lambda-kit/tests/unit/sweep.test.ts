@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandSweep, sweepExecutionInput, sweepLimitsOf } from '../../src/sweep';
+import { expandSweep, sweepExecutionInput, sweepExecutionNameOf, sweepLimitsOf } from '../../src/sweep';
 import { SPEC_TEST_INPUT } from '../../src/testing';
 
 const limits = { maxVariants: 1_000, maxConcurrency: 50 };
@@ -88,8 +88,8 @@ describe('expandSweep', () => {
     ],
     [
       'a sweep id too long for its variants',
-      { variants: [{}], sweep_id: 'x'.repeat(59) },
-      'sweep_id: must be 1-58 characters',
+      { variants: [{}], sweep_id: 'x'.repeat(57) },
+      'sweep_id: must be 1-56 characters',
     ],
   ])('names the field of %s', (_, extra, message) => {
     expect(() => expandSweep(sweep(extra), limits)).toThrow(
@@ -122,6 +122,8 @@ describe('a sweep against the time its waves need', () => {
     SWEEP_TIMEOUT_SECONDS: 604_800,
     DATA_SYNC_TIMEOUT_SECONDS: 3_000,
     SWEEP_WAVE_SECONDS: 5_400,
+    FARGATE_SPOT_VCPU_QUOTA: 100,
+    MAX_SWEEP_USD: 1_000_000,
   });
   const variants = (count: number) =>
     Array.from({ length: count }, (_, i) => ({ stoploss: -0.01 - i / 10_000 }));
@@ -183,5 +185,147 @@ describe('sweepExecutionInput', () => {
     // Assess
     expect(fromQueue).toBe(fromApi);
     expect(JSON.parse(fromQueue)).toEqual({ sweep_id: 'a', grid: { stoploss: [-0.1] } });
+  });
+});
+
+describe('a sweep with a held-out tail (out_of_sample)', () => {
+  it('runs the variants on the timerange less its last quarter, in whichever form the dates came, and checks the data of the whole', () => {
+    // Act: the spec's dates, 2024-01-01 to 2024-06-01 in config_overrides.backtester (152 days).
+    const expanded = expandSweep(
+      sweep({ variants: [{ stoploss: -0.1 }, { stoploss: -0.2 }], out_of_sample: {} }),
+      limits,
+    );
+
+    // Assess: 38 days held out (a quarter, rounded), from 2024-04-24.
+    expect(expanded.out_of_sample).toEqual({
+      start_date: '2024-04-24',
+      end_date: '2024-06-01',
+      top_n: 5,
+      share: Math.round((38 / 114) * 1e6) / 1e6,
+    });
+    expect(expanded.variants.map((v) => v.config_overrides?.stoploss)).toEqual([-0.1, -0.2]);
+    for (const variant of expanded.variants) {
+      expect(variant).toMatchObject({
+        start_date: '2024-01-01',
+        end_date: '2024-04-24',
+        config_overrides: { backtester: { START_DATE: '2024-01-01', END_DATE: '2024-04-24' } },
+      });
+    }
+    expect(expanded.data).toMatchObject({ start_date: '2024-01-01', end_date: '2024-06-01' });
+  });
+
+  it('refuses a tail that leaves no whole day on one side, naming out_of_sample', () => {
+    // Act
+    const act = () =>
+      expandSweep(
+        sweep({
+          config_overrides: {},
+          start_date: '2024-01-01',
+          end_date: '2024-01-02T12:00Z',
+          variants: [{}],
+          out_of_sample: { holdout_fraction: 0.05 },
+        }),
+        limits,
+      );
+
+    // Assess
+    expect(act).toThrow(
+      expect.objectContaining({
+        name: 'ValidationError',
+        message: expect.stringContaining('out_of_sample: a 0.05 tail of 1 whole days'),
+      }),
+    );
+  });
+});
+
+describe('batching (ItemBatcher)', () => {
+  it.each([
+    [50, { items_per_batch: 10, max_concurrency: 5 }],
+    [8, { items_per_batch: 8, max_concurrency: 1 }],
+    [25, { items_per_batch: 10, max_concurrency: 2 }],
+  ])('runs %d variants at once as batches of at most 10, never more at once', (concurrency, batching) => {
+    // Act
+    const expanded = expandSweep(sweep({ variants: [{}], max_concurrency: concurrency }), limits);
+
+    // Assess
+    expect(expanded.batching).toEqual(batching);
+    expect(batching.items_per_batch * batching.max_concurrency).toBeLessThanOrEqual(concurrency);
+  });
+});
+
+describe('sweepExecutionNameOf', () => {
+  it('names a sweep by its sweep_id and a re-run of its failures <sweep_id>-rerun-<attempt>; refuses a bad re-run by field', () => {
+    expect(sweepExecutionNameOf(sweep({ variants: [{}] }), limits)).toBe('sw-1');
+    expect(sweepExecutionNameOf({ rerun_failed: { sweep_id: 'sw-1', attempt: 3 } }, limits)).toBe(
+      'sw-1-rerun-3',
+    );
+    expect(() => sweepExecutionNameOf({ rerun_failed: { sweep_id: 'sw-1', attempt: 100 } }, limits)).toThrow(
+      'Invalid sweep re-run: rerun_failed.attempt: must be at most 99',
+    );
+  });
+});
+
+describe('a sweep against its budget and the Fargate quota', () => {
+  const stage = (settings: Partial<Record<'FARGATE_SPOT_VCPU_QUOTA' | 'MAX_SWEEP_USD', number>>) =>
+    sweepLimitsOf({
+      MAX_SWEEP_VARIANTS: 10_000,
+      MAX_SWEEP_CONCURRENCY: 1_000,
+      SWEEP_TIMEOUT_SECONDS: 604_800,
+      DATA_SYNC_TIMEOUT_SECONDS: 3_000,
+      SWEEP_WAVE_SECONDS: 5_400,
+      FARGATE_SPOT_VCPU_QUOTA: 100,
+      MAX_SWEEP_USD: 250,
+      ...settings,
+    });
+  const values = (n: number, step: number) => Array.from({ length: n }, (_, i) => (i + 1) * step);
+  const grid = (n: number) =>
+    n <= 1_000
+      ? { stoploss: values(n, -0.001) }
+      : { stoploss: values(n / 100, -0.001), fee: values(100, 0.0001) };
+
+  it('prices a sweep before it starts: children, transitions, Spot vCPU-hours and dollars, at AWS rates', () => {
+    // Act: 1,000 variants of up to 90 minutes, 10 to a batch.
+    const { cost } = expandSweep(sweep({ grid: grid(1_000), max_concurrency: 50 }), stage({}));
+
+    // Assess
+    expect(cost).toMatchObject({
+      backtest_executions: 1_000,
+      child_executions: 100,
+      fargate_vcpu_hours: 1_500,
+    });
+    expect(cost.state_transitions).toBe(11 + 100 * 2 + 1_000 * 16);
+    // 1,500 task-hours x (1 vCPU x $0.012144 + 2 GB x $0.0013335) on Spot
+    expect(cost.usd.fargate_spot).toBeCloseTo(1_500 * (0.04048 * 0.3 + 2 * 0.004445 * 0.3), 1);
+    expect(cost.usd.fargate_on_demand).toBeGreaterThan(cost.usd.fargate_spot * 3);
+  });
+
+  it('refuses a sweep whose estimate is over the stage budget, naming the cost and the budget', () => {
+    // Act
+    const act = () =>
+      expandSweep(
+        sweep({ grid: grid(10_000), max_concurrency: 500 }),
+        stage({ FARGATE_SPOT_VCPU_QUOTA: 1_000, MAX_SWEEP_USD: 100 }),
+      );
+
+    // Assess
+    expect(act).toThrow(
+      expect.objectContaining({
+        name: 'ValidationError',
+        message: expect.stringMatching(
+          /^Invalid sweep request: grid: 10000 variants would cost up to \$\d+\.\d\d .* over this stage's \$100 a sweep/,
+        ),
+      }),
+    );
+  });
+
+  it('caps the concurrency at the Fargate Spot quota, one variant a vCPU, and says so', () => {
+    // Act
+    const act = () =>
+      expandSweep(sweep({ variants: [{}], max_concurrency: 7 }), stage({ FARGATE_SPOT_VCPU_QUOTA: 6 }));
+
+    // Assess: AWS's default quota, 6 vCPU, runs 6 at once.
+    expect(act).toThrow(
+      "Invalid sweep request: max_concurrency: must be at most 6 (the account's Fargate Spot quota, 6 vCPU, over 1 vCPU a variant)",
+    );
   });
 });
