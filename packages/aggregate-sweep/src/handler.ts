@@ -2,30 +2,61 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   awsClientConfig,
-  bucketNameSchema,
   createWorkflowHandler,
   RANK_METRICS,
+  RANKINGS,
   type RankMetric,
+  type SweepStage,
   s3Uri,
   sweepIdSchema,
+  sweepStage,
+  sweepStageSchema,
   toWorkflowError,
   ValidationError,
+  variantIndexOf,
+  variantRunId,
+  withTimerange,
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
-import { type Failure, type Finished, leaderboardCsv, type Ranked, rank } from './leaderboard';
+import {
+  checkHoldout,
+  type Failure,
+  type Finished,
+  holdoutGates,
+  type Ineligible,
+  leaderboardCsv,
+  type MultipleTesting,
+  multipleTesting,
+  type Ranked,
+  rank,
+} from './leaderboard';
 
 const s3 = new S3Client(awsClientConfig);
+
+const gatesSchema = z.strictObject({
+  min_trades: z.number().check(z.int(), z.gte(1)),
+  max_drawdown: z.nullable(z.number().check(z.gt(0), z.lte(100))),
+  min_trading_days: z.number().check(z.int(), z.gte(0)),
+});
 
 export const aggregateSweepInput = z.strictObject({
   sweep_id: sweepIdSchema,
   rank_by: z.enum(Object.keys(RANK_METRICS) as [RankMetric, ...RankMetric[]]),
   top_n: z.number().check(z.int(), z.gte(1), z.lte(100)),
   variant_count: z.number().check(z.int(), z.gte(1)),
-  /** Where the Distributed Map's ResultWriter wrote the children's results. */
-  results: z.strictObject({
-    bucket: bucketNameSchema,
-    prefix: z.string().check(z.regex(/^sweeps\/[A-Za-z0-9][A-Za-z0-9_-]{0,57}\/results$/)),
-  }),
+  gates: gatesSchema,
+  out_of_sample: z.nullable(
+    z.strictObject({
+      start_date: z.string(),
+      end_date: z.string(),
+      top_n: z.number().check(z.int(), z.gte(1), z.lte(20)),
+      share: z.number().check(z.gt(0), z.lte(1)),
+    }),
+  ),
+  /** The share of the sweep's variants that may fail (their latest attempt) before it does. */
+  tolerated_failure_percentage: z.number().check(z.gte(0), z.lte(100)),
+  /** The stage that just ran; every stage's results under `sweeps/<sweep_id>/` are read. */
+  stage: sweepStageSchema,
 });
 
 export const environment = z.object({});
@@ -47,18 +78,69 @@ const manifestSchema = z.looseObject({
   }),
 });
 
+/** The held-out stage, as the leaderboard reports it. */
+export interface OutOfSample {
+  start_date: string;
+  end_date: string;
+  top_n: number;
+  /** The tail's length over the in-sample part's: the held-out gates are the sweep's, scaled by it. */
+  share: number;
+  /** The in-sample leader (rank 1), and whether it held on the tail. */
+  in_sample_leader: string | null;
+  in_sample_leader_holds: boolean | null;
+}
+
+/** The sweep's pick: the best in-sample variant that held out of sample (or the leader, without a tail). */
+export interface Winner {
+  run_id: string;
+  index: number;
+  rank: number;
+  basis: 'held out of sample' | 'in sample only';
+}
+
+/** leaderboard.json: the whole leaderboard, as a person or a tool reads it (README, "Parameter sweeps"). */
+export interface LeaderboardFile {
+  sweep_id: string;
+  rank_by: RankMetric;
+  better: 'higher' | 'lower';
+  /** What the ranking is, and which freqtrade function it matches. */
+  ranking: string;
+  attempt: number;
+  /** false while a held-out stage is still to run. */
+  complete: boolean;
+  variants: number;
+  gates: z.output<typeof gatesSchema>;
+  winner: Winner | null;
+  multiple_testing: MultipleTesting;
+  out_of_sample: OutOfSample | null;
+  ranked: Ranked[];
+  ineligible: Ineligible[];
+  failures: Failure[];
+  /** Indices of the variants that never ran. */
+  not_run: number[];
+}
+
 export interface SweepLeaderboard {
   sweep_id: string;
   rank_by: RankMetric;
+  /** 0 for the sweep's own run, n after its n-th re-run of failures. */
+  attempt: number;
   variants: number;
   succeeded: number;
   failed: number;
-  /** Variants that finished with too few trades to be ranked (leaderboard.json lists them). */
+  /** Variants that finished outside the gates (leaderboard.json lists them with the reason). */
   ineligible: number;
-  /** Variants that never ran (the sweep stopped once its failures passed the tolerance). */
+  /** Variants that never ran (a Map Run stopped before them). */
   not_run: number;
+  winner: Winner | null;
+  multiple_testing: MultipleTesting;
+  out_of_sample: OutOfSample | null;
   top: Ranked[];
   failures: Failure[];
+  /** More of the variants failed than the sweep tolerates. */
+  tolerance_exceeded: boolean;
+  /** The stage to run next (the held-out tail), or null when the leaderboard is final. */
+  next_stage: SweepStage | null;
   leaderboard: { json: string; csv: string };
 }
 
@@ -69,86 +151,224 @@ const readJson = async (bucket: string, key: string): Promise<unknown> => {
   return JSON.parse((await object.Body?.transformToString()) ?? 'null');
 };
 
-const parseJson = (text: string | null | undefined): Record<string, unknown> => {
-  try {
-    const value = JSON.parse(text ?? 'null');
-    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
+const listKeys = async (bucket: string, prefix: string): Promise<string[]> => {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3
+      .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }))
+      .catch((error: unknown) => {
+        throw toWorkflowError(error, 'Listing the sweep results');
+      });
+    keys.push(...(page.Contents ?? []).map((o) => o.Key ?? ''));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
 };
 
-/** Why a child failed, as a person reads it: its error, and the nested execution's own error. */
-const reasonOf = (child: z.output<typeof childSchema>): string => {
-  const cause = parseJson(child.Cause);
-  const nested = [cause.Error, cause.error, cause.Cause, cause.cause].find((v) => typeof v === 'string');
-  return [child.Error, nested].filter(Boolean).join(': ').slice(0, 500) || 'unknown';
+const parseJson = (text: string | null | undefined): unknown => {
+  try {
+    return JSON.parse(text ?? 'null');
+  } catch {
+    return null;
+  }
+};
+const asObject = (value: unknown): Record<string, unknown> =>
+  value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+
+/** Why a run failed, as a person reads it: its error, and the nested execution's own error. */
+const reasonOf = (error: unknown, cause: unknown): string => {
+  const parsed = asObject(typeof cause === 'string' ? parseJson(cause) : cause);
+  const nested = [parsed.Error, parsed.error, parsed.Cause, parsed.cause].find((v) => typeof v === 'string');
+  return [error, nested].filter(Boolean).join(': ').slice(0, 500) || 'unknown';
+};
+
+/** One variant's one run, in any stage. */
+interface Outcome {
+  index: number;
+  run_id: string;
+  attempt: number;
+  holdout: boolean;
+  request: Record<string, unknown>;
+  finished?: Finished;
+  failure?: Failure;
+}
+
+/**
+ * Every variant run a child execution records. A child runs one variant (`{request}` in, `{run_id,
+ * result}` out) or, batched, several (`{Items: [{request}...]}` in, one outcome per item out); a
+ * child that failed fails every variant it held.
+ */
+const outcomesOf = (sweepId: string, child: z.output<typeof childSchema>): Outcome[] => {
+  const input = asObject(parseJson(child.Input));
+  const items = Array.isArray(input.Items) ? input.Items.map(asObject) : [input];
+  const requests = items.map((item) => asObject(item.request ?? item));
+  const output = parseJson(child.Output);
+  const outputs = Array.isArray(output) ? output.map(asObject) : [asObject(output)];
+  return requests.flatMap((request, position): Outcome[] => {
+    const runId = String(request.run_id ?? child.Name ?? '');
+    const index = variantIndexOf(sweepId, runId);
+    if (index === undefined) return [];
+    const attempt = Number(/r(\d+)h?$/.exec(runId)?.[1] ?? 0);
+    const base = { index, run_id: runId, attempt, holdout: runId.endsWith('h'), request };
+    const config_overrides = asObject(request.config_overrides);
+    const out = outputs[position] ?? {};
+    if (child.Status === 'SUCCEEDED' && out.status !== 'FAILED') {
+      return [
+        { ...base, finished: { run_id: runId, index, config_overrides, result: asObject(out.result) } },
+      ];
+    }
+    // A child stopped from outside (ABORTED) or timed out has no error of its own: its status says why.
+    const error =
+      child.Status === 'SUCCEEDED' ? out.error : (child.Error ?? `child execution ${child.Status}`);
+    const cause = child.Status === 'SUCCEEDED' ? out.cause : child.Cause;
+    return [
+      {
+        ...base,
+        failure: {
+          run_id: runId,
+          error: String(asObject(error).Error ?? error ?? 'States.TaskFailed'),
+          reason: reasonOf(asObject(error).Error ?? error, asObject(error).Cause ?? cause),
+        },
+      },
+    ];
+  });
+};
+
+/** The outcome that counts for each index: the latest attempt's. */
+const latest = (outcomes: readonly Outcome[]) => {
+  const byIndex = new Map<number, Outcome>();
+  for (const outcome of outcomes) {
+    const known = byIndex.get(outcome.index);
+    if (!known || outcome.attempt >= known.attempt) byIndex.set(outcome.index, outcome);
+  }
+  return byIndex;
 };
 
 /**
- * Reads the children's results the Distributed Map wrote (its manifest, then each result file),
- * ranks the finished variants by the sweep's metric, and writes leaderboard.json and
- * leaderboard.csv beside them. A failed variant is listed with its reason, never dropped.
+ * Reads every stage's results the sweep's Distributed Maps wrote (their manifests, then each result
+ * file), keeps each variant's latest attempt, ranks the finished ones inside the sweep's gates by
+ * its ranking, checks the leaders on the held-out tail, and writes leaderboard.json and
+ * leaderboard.csv beside them. A failed variant is listed with its reason, never dropped. When the
+ * sweep has a held-out tail its leaders have not run on yet, it writes their items and names that
+ * stage as the next.
  */
 export const { handler } = createWorkflowHandler({
   service: 'aggregate-sweep',
   input: aggregateSweepInput,
   handle: async (input, tools): Promise<SweepLeaderboard> => {
-    const { bucket, prefix } = input.results;
-    const listed = await s3
-      .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/` }))
-      .catch((error: unknown) => {
-        throw toWorkflowError(error, 'Listing the sweep results');
-      });
-    const manifestKey = (listed.Contents ?? [])
-      .map((o) => o.Key ?? '')
-      .find((key) => key.endsWith('/manifest.json'));
-    if (!manifestKey) {
-      throw new ValidationError(`results: no manifest.json under s3://${bucket}/${prefix}/`, [
-        { field: 'results', message: 'holds no ResultWriter manifest' },
+    const { bucket } = input.stage.results;
+    const base = `sweeps/${input.sweep_id}`;
+    const manifests = (await listKeys(bucket, `${base}/`)).filter((key) =>
+      /^sweeps\/[^/]+\/(?:results|(?:rerun|holdout)-\d+\/results)\/.+\/manifest\.json$/.test(key),
+    );
+    if (manifests.length === 0) {
+      throw new ValidationError(`stage: no ResultWriter manifest under s3://${bucket}/${base}/`, [
+        { field: 'stage', message: 'holds no ResultWriter manifest' },
       ]);
     }
-    const manifest = manifestSchema.parse(await readJson(bucket, manifestKey));
-    const children = async (files: { Key: string }[] = []) =>
-      (
-        await Promise.all(
-          files.map(async ({ Key }) => z.array(childSchema).parse(await readJson(bucket, Key))),
-        )
-      ).flat();
-    const [succeeded, failed] = await Promise.all([
-      children(manifest.ResultFiles.SUCCEEDED),
-      children(manifest.ResultFiles.FAILED),
-    ]);
+    const children = (
+      await Promise.all(
+        manifests.map(async (key) => {
+          const manifest = manifestSchema.parse(await readJson(bucket, key));
+          const files = [...(manifest.ResultFiles.SUCCEEDED ?? []), ...(manifest.ResultFiles.FAILED ?? [])];
+          return (
+            await Promise.all(
+              files.map(async ({ Key }) => z.array(childSchema).parse(await readJson(bucket, Key))),
+            )
+          ).flat();
+        }),
+      )
+    ).flat();
+    const outcomes = children.flatMap((child) => outcomesOf(input.sweep_id, child));
+    const inSample = latest(outcomes.filter((o) => !o.holdout && o.index < input.variant_count));
+    const heldOut = latest(outcomes.filter((o) => o.holdout));
 
-    // A child's input is the Map's ItemSelector output, `{ request: <the variant> }`.
-    const variantOf = (child: z.output<typeof childSchema>) => {
-      const input = parseJson(child.Input);
-      return (input.request as Record<string, unknown> | undefined) ?? input;
-    };
-    const finished: Finished[] = succeeded.map((child) => {
-      const request = variantOf(child);
-      const output = parseJson(child.Output);
-      return {
-        run_id: String(output.run_id ?? request.run_id ?? child.Name ?? ''),
-        config_overrides: (request.config_overrides as Record<string, unknown> | undefined) ?? {},
-        result: (output.result as Record<string, unknown> | undefined) ?? {},
-      };
-    });
-    const failures: Failure[] = failed.map((child) => ({
-      run_id: String(variantOf(child).run_id ?? child.Name ?? ''),
-      error: child.Error ?? 'States.TaskFailed',
-      reason: reasonOf(child),
-    }));
-    const { ranked, ineligible } = rank(finished, input.rank_by);
-    const base = `sweeps/${input.sweep_id}`;
-    const board = {
+    const finished = [...inSample.values()].flatMap((o) => (o.finished ? [o.finished] : []));
+    const failures = [...inSample.values()]
+      .flatMap((o) => (o.failure ? [{ ...o.failure, index: o.index }] : []))
+      .sort((a, b) => a.index - b.index)
+      .map(({ index: _, ...failure }) => failure);
+    const notRun = Array.from({ length: input.variant_count }, (_, index) => index).filter(
+      (index) => !inSample.has(index),
+    );
+    const { ranked: inSampleRanked, ineligible } = rank(finished, input.rank_by, input.gates);
+    const oos = input.out_of_sample;
+    const ranked = oos
+      ? checkHoldout(
+          inSampleRanked.slice(0, oos.top_n),
+          new Map([...heldOut].map(([index, o]) => [index, (o.finished ?? o.failure) as Finished | Failure])),
+          input.rank_by,
+          holdoutGates(input.gates, oos.share),
+        ).concat(inSampleRanked.slice(oos.top_n))
+      : inSampleRanked;
+    const testing = multipleTesting(ranked, finished, finished.length);
+    const toleranceExceeded =
+      (failures.length * 100) / input.variant_count > input.tolerated_failure_percentage;
+
+    // The leaders not yet run on the held-out tail run there next: one more stage of this execution.
+    let nextStage: SweepStage | null = null;
+    if (oos && input.stage.name !== 'holdout' && !toleranceExceeded) {
+      const pending = ranked.slice(0, oos.top_n).filter((r) => !heldOut.has(r.index));
+      if (pending.length > 0) {
+        nextStage = sweepStage(bucket, input.sweep_id, 'holdout', input.stage.attempt, 100);
+        const items = pending.map((leader) => {
+          const request = inSample.get(leader.index)?.request ?? {};
+          return {
+            ...request,
+            ...withTimerange(request, oos.start_date, oos.end_date),
+            run_id: variantRunId(input.sweep_id, leader.index, { holdout: true }),
+          };
+        });
+        await s3
+          .send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: nextStage.items.key,
+              Body: JSON.stringify(items),
+              ContentType: 'application/json',
+            }),
+          )
+          .catch((error: unknown) => {
+            throw toWorkflowError(error, 'Writing the held-out items');
+          });
+      }
+    }
+
+    const leader = ranked[0];
+    const holding = oos ? ranked.slice(0, oos.top_n).find((r) => r.out_of_sample?.holds) : leader;
+    const winner: Winner | null =
+      nextStage || !holding
+        ? null
+        : {
+            run_id: holding.run_id,
+            index: holding.index,
+            rank: holding.rank,
+            basis: oos ? 'held out of sample' : 'in sample only',
+          };
+    const outOfSample: OutOfSample | null = oos
+      ? {
+          ...oos,
+          in_sample_leader: leader?.run_id ?? null,
+          in_sample_leader_holds: leader?.out_of_sample ? leader.out_of_sample.holds : null,
+        }
+      : null;
+    const board: LeaderboardFile = {
       sweep_id: input.sweep_id,
       rank_by: input.rank_by,
       better: RANK_METRICS[input.rank_by],
+      ranking: RANKINGS[input.rank_by].describe,
+      attempt: input.stage.attempt,
+      complete: nextStage === null,
       variants: input.variant_count,
+      gates: input.gates,
+      winner,
+      multiple_testing: testing,
+      out_of_sample: outOfSample,
       ranked,
       ineligible,
       failures,
+      not_run: notRun,
     };
     const put = (Key: string, Body: string, ContentType: string) =>
       s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body, ContentType })).catch((error: unknown) => {
@@ -163,14 +383,20 @@ export const { handler } = createWorkflowHandler({
     return {
       sweep_id: input.sweep_id,
       rank_by: input.rank_by,
+      attempt: input.stage.attempt,
       variants: input.variant_count,
       succeeded: finished.length,
       failed: failures.length,
       ineligible: ineligible.length,
-      not_run: Math.max(0, input.variant_count - finished.length - failures.length),
+      not_run: notRun.length,
+      winner,
+      multiple_testing: testing,
+      out_of_sample: outOfSample,
       top: ranked.slice(0, input.top_n),
       // The state's output stays far below 256 KB: the full list is in leaderboard.json.
       failures: failures.slice(0, 50),
+      tolerance_exceeded: toleranceExceeded,
+      next_stage: nextStage,
       leaderboard: {
         json: s3Uri(bucket, `${base}/leaderboard.json`),
         csv: s3Uri(bucket, `${base}/leaderboard.csv`),

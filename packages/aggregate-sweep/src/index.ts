@@ -1,2 +1,10 @@
-export { aggregateSweepInput as input, environment, handler, type SweepLeaderboard } from './handler';
-export { leaderboardCsv, type Ranked, rank } from './leaderboard';
+export {
+  aggregateSweepInput as input,
+  environment,
+  handler,
+  type LeaderboardFile,
+  type OutOfSample,
+  type SweepLeaderboard,
+  type Winner,
+} from './handler';
+export { type HoldoutCheck, leaderboardCsv, type MultipleTesting, type Ranked, rank } from './leaderboard';

@@ -1,12 +1,14 @@
 import { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/core/serde';
+import { DEFAULT_GATES } from '@tradai/lambda-kit';
 import { fakeContext } from '@tradai/lambda-kit/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler, leaderboardCsv, rank } from '../../src';
-import { MIN_TRADES_TO_RANK } from '../../src/leaderboard';
+
+const MIN_TRADES_TO_RANK = DEFAULT_GATES.min_trades;
 
 const s3Mock = mockClient(S3Client);
 const BUCKET = 'tradai-dev-backtest-runs';
@@ -39,12 +41,25 @@ const serve = (objects: Record<string, unknown>) => {
   s3Mock.on(PutObjectCommand).resolves({});
 };
 
+const stage = (name: 'in_sample' | 'rerun' | 'holdout', attempt: number) => {
+  const base = `sweeps/grid-4${name === 'in_sample' ? '' : `/${name}-${attempt}`}`;
+  return {
+    name,
+    attempt,
+    items: { bucket: BUCKET, key: `${base}/items.json` },
+    results: { bucket: BUCKET, prefix: `${base}/results` },
+    tolerated_failure_percentage: 0,
+  };
+};
 const input = {
   sweep_id: 'grid-4',
   rank_by: 'sharpe_ratio',
   top_n: 2,
   variant_count: 4,
-  results: { bucket: BUCKET, prefix: PREFIX },
+  gates: DEFAULT_GATES,
+  out_of_sample: null,
+  tolerated_failure_percentage: 50,
+  stage: stage('in_sample', 0),
 };
 const invoke = (event: unknown) => handler(event as never, fakeContext('tradai-dev-aggregate-sweep'));
 
@@ -124,18 +139,18 @@ describe('aggregate-sweep', () => {
 
     // Assess
     expect(csv).toBe(
-      'rank,run_id,ranked_by_sharpe_ratio,sharpe_ratio,total_return,max_drawdown,win_rate,total_trades,config_overrides\r\n1,x-0,1,1,,,,30,"{""minimal_roi"":{""0"":0.1}}"\r\n',
+      'rank,run_id,ranked_by_sharpe_ratio,sharpe_ratio,total_return,max_drawdown,win_rate,total_trades,out_of_sample_sharpe_ratio,out_of_sample_total_return,out_of_sample_holds,config_overrides\r\n1,x-0,1,1,,,,30,,,,"{""minimal_roi"":{""0"":0.1}}"\r\n',
     );
   });
 
   it('names the field of a bad input and reads nothing', async () => {
     // Act
-    const act = invoke({ ...input, results: { bucket: BUCKET, prefix: 'runs/../secrets' } });
+    const act = invoke({ ...input, gates: { ...DEFAULT_GATES, min_trades: 0 } });
 
     // Assess
     await expect(act).rejects.toMatchObject({
       name: 'ValidationError',
-      message: expect.stringContaining('results.prefix'),
+      message: expect.stringContaining('gates.min_trades'),
     });
     expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
   });
@@ -214,7 +229,12 @@ describe('rank: a leaderboard that does not reward luck', () => {
     // Assess
     expect(ranked.map((r) => r.run_id)).toEqual(['s-1']);
     expect(ineligible).toEqual([
-      { run_id: 's-0', total_trades: 0, reason: '0 trades, fewer than the 30 a variant needs to be ranked' },
+      {
+        run_id: 's-0',
+        index: 0,
+        total_trades: 0,
+        reason: '0 trades, fewer than the 30 a variant needs to be ranked',
+      },
     ]);
   });
 });
