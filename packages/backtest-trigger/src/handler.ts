@@ -12,13 +12,13 @@ import {
   check,
   createLimiter,
   createWorkflowHandler,
-  expandSweep,
   type HandlerTools,
   isAwsErrorNamed,
   type NamedStart,
   readEnvironment,
   startNamedExecution,
   sweepExecutionInput,
+  sweepExecutionNameOf,
   sweepLimitsEnvironment,
   sweepLimitsOf,
   tableNameSchema,
@@ -215,13 +215,14 @@ const retriedBySqs = (error: Error, record: SQSRecord, env: Environment) =>
 
 /**
  * A sweep: checked as the sweep machine's first state will check it (every variant, the caps, the
- * time its waves need), then started as the execution named after its `sweep_id`, with the same
- * input the API gives it. The machine writes the sweep's record; nothing is written here.
+ * time its waves need), then started as the execution named after its `sweep_id` (a re-run of its
+ * failures: `<sweep_id>-rerun-<attempt>`), with the same input the API gives it. The machine writes the sweep's record; nothing is written here.
  */
 const startSweep = async (record: SQSRecord, body: unknown, env: Environment, tools: HandlerTools) => {
   let sweepId: string;
   try {
-    sweepId = expandSweep(body, sweepLimitsOf(env)).sweep_id;
+    // A sweep's sweep_id, or `<sweep_id>-rerun-<attempt>` for a re-run of its failures.
+    sweepId = sweepExecutionNameOf(body, sweepLimitsOf(env));
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     return park(record, 'malformed', { validation_errors: JSON.stringify(error.issues) }, env, tools);

@@ -7,13 +7,13 @@ import {
   createWorkflowHandler,
   dataSyncApiRequestSchema,
   deployRequestSchema,
-  expandSweep,
   type FieldIssue,
   type NamedStart,
   readEnvironment,
   type Schema,
   startNamedExecution,
   sweepExecutionInput,
+  sweepExecutionNameOf,
   sweepLimitsEnvironment,
   sweepLimitsOf,
   ValidationError,
@@ -41,7 +41,9 @@ export const environment = z.object({
 });
 type Environment = z.output<typeof environment>;
 
-type Checked = { ok: true; data: Record<string, unknown> } | { ok: false; issues: FieldIssue[] };
+type Checked =
+  | { ok: true; data: Record<string, unknown>; name?: string }
+  | { ok: false; issues: FieldIssue[] };
 
 /** A request checked against its route's contract; `id` names the execution (a client's retry key). */
 interface Route {
@@ -58,11 +60,14 @@ const bySchema =
     return parsed.ok ? { ok: true, data: parsed.data as Record<string, unknown> } : parsed;
   };
 
-/** A sweep is checked as the machine's first state will check it: every variant, and the caps. */
+/**
+ * A sweep is checked as the machine's first state will check it: every variant, and the caps. A
+ * re-run of a sweep's failures (`rerun_failed`) is named `<sweep_id>-rerun-<attempt>`.
+ */
 const checkSweep = (body: unknown, env: Environment): Checked => {
   try {
-    expandSweep(body, sweepLimitsOf(env));
-    return { ok: true, data: body as Record<string, unknown> };
+    const name = sweepExecutionNameOf(body, sweepLimitsOf(env));
+    return { ok: true, data: body as Record<string, unknown>, name };
   } catch (error) {
     if (error instanceof ValidationError) return { ok: false, issues: [...error.issues] };
     throw error;
@@ -140,7 +145,8 @@ export const { handler } = createWorkflowHandler({
     const parsed = route.check(body, env);
     if (!parsed.ok) return invalid(parsed.issues);
     const request = parsed.data;
-    const id = String(request[route.id]);
+    // The execution's name: the request's id, or the name its check gave (a sweep's re-run).
+    const id = parsed.name ?? String(request[route.id]);
 
     const stateMachineArn = machineArn(tools.context.invokedFunctionArn, env[route.machine]);
     const input = (route.input ?? canonicalJson)(request);

@@ -336,6 +336,18 @@ describe('backtest-trigger', () => {
       expect(dynamodbMock).not.toReceiveCommand(PutItemCommand);
     });
 
+    it("starts a re-run of a sweep's failures, named <sweep_id>-rerun-<attempt>", async () => {
+      // Act
+      await invoke(
+        message('r1', { workflow: 'backtest-sweep', rerun_failed: { sweep_id: 'grid-6', attempt: 1 } }),
+      );
+
+      // Assess
+      const start = sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+      expect(start).toMatchObject({ stateMachineArn: SWEEP_MACHINE, name: 'grid-6-rerun-1' });
+      expect(JSON.parse(String(start?.input))).toEqual({ rerun_failed: { sweep_id: 'grid-6', attempt: 1 } });
+    });
+
     it('parks a sweep over the cap as malformed, naming its count, and starts nothing', async () => {
       // Prepare
       vi.stubEnv('MAX_SWEEP_VARIANTS', '5');

@@ -66,6 +66,28 @@ describe('start-workflow', () => {
     });
   });
 
+  it("starts a re-run of a sweep's failures as <sweep_id>-rerun-<attempt>, and refuses a bad one by field", async () => {
+    // Prepare
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x' });
+
+    // Act
+    const started = await post('/workflows/backtest-sweep', {
+      rerun_failed: { sweep_id: 'grid-6', attempt: 2 },
+    });
+    const refused = await post('/workflows/backtest-sweep', {
+      rerun_failed: { sweep_id: 'grid-6', attempt: 0 },
+    });
+
+    // Assess
+    expect(started.statusCode).toBe(202);
+    expect(sfnMock).toReceiveCommandWith(StartExecutionCommand, {
+      name: 'grid-6-rerun-2',
+      input: canonicalJson({ rerun_failed: { attempt: 2, sweep_id: 'grid-6' } }),
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(json(refused).issues).toEqual([{ field: 'rerun_failed.attempt', message: 'must be at least 1' }]);
+  });
+
   it('gives the sweep machine the input the backtest queue gives it: without `workflow`, keys sorted', async () => {
     // Prepare
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x' });

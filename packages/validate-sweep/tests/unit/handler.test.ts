@@ -1,5 +1,5 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { censusOfRejections, fakeContext, SPEC_TEST_INPUT } from '@tradai/lambda-kit/testing';
+import { censusOfRejections, fakeContext, SPEC_TEST_INPUT, serveObjects } from '@tradai/lambda-kit/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -34,8 +34,14 @@ describe('validate-sweep', () => {
       sweep_id: 'grid-24',
       variant_count: 24,
       max_concurrency: 8,
-      items: { bucket: 'tradai-dev-backtest-runs', key: 'sweeps/grid-24/items.json' },
-      results: { bucket: 'tradai-dev-backtest-runs', prefix: 'sweeps/grid-24/results' },
+      stage: {
+        name: 'in_sample',
+        attempt: 0,
+        items: { bucket: 'tradai-dev-backtest-runs', key: 'sweeps/grid-24/items.json' },
+        results: { bucket: 'tradai-dev-backtest-runs', prefix: 'sweeps/grid-24/results' },
+      },
+      gates: { min_trades: 30, max_drawdown: null, min_trading_days: 0 },
+      out_of_sample: null,
     });
     const put = s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input;
     expect(put?.Key).toBe('sweeps/grid-24/items.json');
@@ -88,7 +94,77 @@ describe('validate-sweep', () => {
     expect(census.answered).toBeGreaterThan(0);
     expect(census.rejected).toBeGreaterThan(0);
     for (const call of s3Mock.commandCalls(PutObjectCommand)) {
-      expect(call.args[0].input.Key).toMatch(/^sweeps\/[A-Za-z0-9][A-Za-z0-9_-]{0,57}\/items\.json$/);
+      expect(call.args[0].input.Key).toMatch(/^sweeps\/[A-Za-z0-9][A-Za-z0-9_-]{0,55}\/(items|sweep)\.json$/);
     }
+  });
+});
+
+describe('validate-sweep: a re-run of failures', () => {
+  const BUCKET = 'tradai-dev-backtest-runs';
+  /** The sweep's first execution, as the S3 world holds it after it ended with two failures. */
+  const ran = async () => {
+    const objects: Record<string, string> = {};
+    s3Mock.on(PutObjectCommand).callsFake(async (input: { Key: string; Body: string }) => {
+      objects[input.Key] = input.Body;
+      return {};
+    });
+    const first = await invoke({ ...base, sweep_id: 'rr', grid: { stoploss: [-0.05, -0.1, -0.15, -0.2] } });
+    objects['sweeps/rr/leaderboard.json'] = JSON.stringify({
+      attempt: 0,
+      failures: [{ run_id: 'rr-1' }, { run_id: 'rr-3' }],
+      not_run: [],
+    });
+    serveObjects(s3Mock, objects);
+    return { first, objects };
+  };
+
+  beforeEach(() => {
+    s3Mock.reset();
+    vi.stubEnv('RUNS_BUCKET', BUCKET);
+  });
+
+  it("writes exactly the failed variants, run ids <sweep>-<index>r<attempt>, and runs them with the sweep's settings", async () => {
+    // Arrange
+    const { first, objects } = await ran();
+
+    // Act
+    const validated = await invoke({ rerun_failed: { sweep_id: 'rr', attempt: 1 } });
+
+    // Assess
+    expect(validated).toMatchObject({
+      ...first,
+      stage: { name: 'rerun', attempt: 1, items: { key: 'sweeps/rr/rerun-1/items.json' } },
+      previous_attempt: 0,
+    });
+    const items = JSON.parse(objects['sweeps/rr/rerun-1/items.json'] ?? '[]');
+    expect(
+      items.map((i: { run_id: string; config_overrides: { stoploss: number } }) => [
+        i.run_id,
+        i.config_overrides.stoploss,
+      ]),
+    ).toEqual([
+      ['rr-1r1', -0.1],
+      ['rr-3r1', -0.2],
+    ]);
+  });
+
+  it('refuses an attempt that does not follow the last, and a sweep that never ran, by field', async () => {
+    // Arrange
+    await ran();
+
+    // Act + Assess
+    await expect(invoke({ rerun_failed: { sweep_id: 'rr', attempt: 2 } })).rejects.toMatchObject({
+      name: 'ValidationError',
+      message:
+        "Invalid sweep re-run: rerun_failed.attempt: the sweep's last attempt is 0: this one must be 1",
+    });
+    await expect(invoke({ rerun_failed: { sweep_id: 'never', attempt: 1 } })).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringContaining('rerun_failed.sweep_id: sweep never has no settings'),
+    });
+    await expect(invoke({ rerun_failed: { sweep_id: '../x', attempt: 1 } })).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringContaining('rerun_failed.sweep_id'),
+    });
   });
 });
