@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
@@ -47,6 +46,37 @@ const recordFailures = (logger: Logger, metrics: Metrics): MiddlewareObj => ({
   },
 });
 
+/** Where Powertools' middlewares find each other's flush (METRICS_KEY of @aws-lambda-powertools/commons). */
+const METRICS_KEY = 'powertools-for-aws.metrics';
+
+/**
+ * Powertools' logMetrics, publishing only what there is to publish: its publishStoredMetrics warns
+ * "No application metrics to publish" on every invocation that added none (most of ours), a line
+ * per call in CloudWatch and in the simulator. With nothing stored, what it would have done without
+ * the warning is done: the dimensions and metadata of the invocation are cleared. The cold start
+ * is captured as logMetrics does, and the flush is registered where Powertools' other middlewares
+ * look for it to flush early.
+ */
+const publishMetrics = (metrics: Metrics): MiddlewareObj => {
+  const publish = () => {
+    if (metrics.hasStoredMetrics()) {
+      metrics.publishStoredMetrics();
+      return;
+    }
+    metrics.clearMetrics();
+    metrics.clearDimensions();
+    metrics.clearMetadata();
+  };
+  return {
+    before: (request) => {
+      metrics.captureColdStartMetric(request.context.functionName);
+      request.internal = { ...request.internal, [METRICS_KEY]: publish };
+    },
+    after: publish,
+    onError: publish,
+  };
+};
+
 /**
  * Builds a Lambda handler with the TradAI defaults: Powertools Logger (context injected, keys
  * reset per call), Metrics (cold start captured, flushed per call) and schema-validated input.
@@ -63,7 +93,7 @@ export const createWorkflowHandler = <S extends Schema, R>(options: WorkflowHand
 
   const handler = middy(lambdaHandler)
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }))
+    .use(publishMetrics(metrics))
     .use(recordFailures(logger, metrics));
 
   return { handler, logger, metrics };

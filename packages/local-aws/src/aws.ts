@@ -62,6 +62,38 @@ const endRollout = (service: Service, outcome: NonNullable<RolloutBehaviour['out
   w.endRollout(service, 'COMPLETED');
 };
 
+/**
+ * A GetObject response's Body as the SDK's stream mixin gives it (transformToString,
+ * transformToByteArray, transformToWebStream; read once), without a Node stream behind it unless a
+ * web stream is asked for: a sweep reads tens of thousands of objects, and a stream costs twenty
+ * times what decoding the bytes does.
+ */
+const bodyOf = (bytes: Uint8Array) => {
+  let transformed = false;
+  const once = () => {
+    if (transformed) throw new Error('The stream has already been transformed.');
+    transformed = true;
+  };
+  return {
+    // The world's bytes themselves, not a copy: no handler writes into a body it read.
+    transformToByteArray: async () => {
+      once();
+      return bytes;
+    },
+    // As the SDK decodes: Buffer's encodings through Buffer, any other through TextDecoder.
+    transformToString: async (encoding?: string) => {
+      once();
+      return encoding === undefined || Buffer.isEncoding(encoding)
+        ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(encoding)
+        : new TextDecoder(encoding).decode(bytes);
+    },
+    transformToWebStream: () => {
+      once();
+      return sdkStreamMixin(Readable.from([Buffer.from(bytes)])).transformToWebStream();
+    },
+  };
+};
+
 const notFound = { $metadata: { httpStatusCode: 404 } };
 const LIST_PAGE = 1_000;
 
@@ -132,15 +164,15 @@ const interceptTheSdk = () => {
     const object = world().getObject(Bucket, Key);
     if (!object) throw new NoSuchKey({ message: 'The specified key does not exist.', ...notFound });
     return {
-      Body: sdkStreamMixin(Readable.from([Buffer.from(object.body)])),
-      ContentLength: object.body.length,
+      Body: bodyOf(object.body),
+      ContentLength: object.size,
       LastModified: object.lastModified,
     };
   });
   s3.on(HeadObjectCommand).callsFake(async ({ Bucket, Key }) => {
     const object = world().getObject(Bucket, Key);
     if (!object) throw new NotFound({ message: 'Not Found', ...notFound });
-    return { ContentLength: object.body.length, LastModified: object.lastModified };
+    return { ContentLength: object.size, LastModified: object.lastModified };
   });
   s3.on(PutObjectCommand).callsFake(async ({ Bucket, Key, Body }) => {
     world().putObject(Bucket, Key, await toBytes(Body));
@@ -154,7 +186,7 @@ const interceptTheSdk = () => {
     return {
       Contents: page.map(({ key, object }) => ({
         Key: key,
-        Size: object.body.length,
+        Size: object.size,
         LastModified: object.lastModified,
       })),
       KeyCount: page.length,

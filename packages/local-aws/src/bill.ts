@@ -3,23 +3,11 @@
  * requests and GB-seconds, and Fargate vCPU- and GB-hours, Spot and on-demand. Every price is in
  * PRICES, with its region and the date it was read (docs/decisions/0036).
  */
+import { PRICES } from '@tradai/lambda-kit';
 import type { World } from './world';
 
-export const PRICES = {
-  region: 'us-east-1',
-  /** When these rates were read; AWS changes them rarely, but does. */
-  asOf: '2026-03',
-  source:
-    'aws.amazon.com/step-functions/pricing, /lambda/pricing, /fargate/pricing (Fargate: the Price List API figures for Linux/x86 as of March 2026)',
-  stepFunctions: { perTransition: 0.025 / 1000 },
-  lambda: { perRequest: 0.2 / 1_000_000, perGbSecondArm64: 0.0000133334 },
-  fargate: {
-    onDemand: { perVcpuHour: 0.04048, perGbHour: 0.004445 },
-    /** Fargate Spot's rate moves with spare capacity; "up to 70% off" is AWS's figure, used here. */
-    spot: { perVcpuHour: 0.04048 * 0.3, perGbHour: 0.004445 * 0.3 },
-    minimumSeconds: 60,
-  },
-} as const;
+/** The rates, one declaration with a sweep's estimate before it starts (lambda-kit prices.ts). */
+export { PRICES };
 
 export interface BillLine {
   service: 'Step Functions' | 'Lambda' | 'Fargate';
@@ -44,7 +32,9 @@ const groupAlike = (lines: BillLine[]): BillLine[] => {
   const groups = new Map<string, BillLine[]>();
   for (const line of lines) {
     const key = `${line.service}|${line.service === 'Step Functions' ? line.item.replace(/ \(.*\)$/, '') : line.item}`;
-    groups.set(key, [...(groups.get(key) ?? []), line]);
+    const group = groups.get(key);
+    if (group) group.push(line);
+    else groups.set(key, [line]);
   }
   return [...groups.values()].map((group) => {
     const [first] = group as [BillLine, ...BillLine[]];

@@ -412,7 +412,9 @@ const backtest = (request: ResultRequest, s: Settings) => {
         if (!trade || trade.bound >= n) continue;
         // 4-5. Exits of a trade opened on an earlier candle.
         const minute = n * tfMinutes;
-        const [upSeed, downSeed] = wickSeeds[p] as readonly [number, number];
+        const seeds = wickSeeds[p] as readonly [number, number];
+        const upSeed = seeds[0];
+        const downSeed = seeds[1];
         const lnHigh = Math.max(lnOpen, lnClose) + wickScale * hashUnit(upSeed, minute);
         const lnLow = Math.min(lnOpen, lnClose) - wickScale * hashUnit(downSeed, minute);
         if (lnLow <= trade.lnStop) {
@@ -542,49 +544,60 @@ export const simulatedFreqtradeResult = (
 
   /** A row of freqtrade's per-pair, per-tag and per-strategy tables (_generate_result_line). */
   const row = (key: string, trades: readonly SimulatedTrade[]): Row => {
-    const ratios = trades.map((t) => t.profitRatio);
-    const profitAbs = sum(trades.map((t) => t.profitAbs));
-    const mean = trades.length ? sum(ratios) / trades.length : 0;
-    const wins = trades.filter((t) => t.profitAbs > 0).length;
-    const common = {
+    // One pass, each sum taken in the trades' order from 0 (as sum() takes it).
+    let profitAbs = 0;
+    let profitSum = 0;
+    let durations = 0;
+    let wins = 0;
+    let draws = 0;
+    let losses = 0;
+    for (const t of trades) {
+      profitAbs += t.profitAbs;
+      profitSum += t.profitRatio;
+      durations += duration(t);
+      if (t.profitAbs > 0) wins++;
+      else if (t.profitAbs === 0) draws++;
+      else if (t.profitAbs < 0) losses++;
+    }
+    const mean = trades.length ? profitSum / trades.length : 0;
+    // Written out field by field, in the file's order: spreading three objects a row was most of its cost.
+    const result: Row = {
       key,
       trades: trades.length,
       profit_mean: mean,
       profit_mean_pct: trades.length ? round(mean * 100, 2) : 0,
     };
-    const totals = {
-      profit_total_abs: profitAbs,
-      profit_total: profitAbs / balance,
-      profit_total_pct: round((profitAbs / balance) * 100, 2),
-      duration_avg: trades.length ? timedelta(pyRound(sum(trades.map(duration)) / trades.length)) : '0:00',
-      wins,
-      draws: trades.filter((t) => t.profitAbs === 0).length,
-      losses: trades.filter((t) => t.profitAbs < 0).length,
-      winrate: trades.length ? wins / trades.length : 0,
-    };
     if (release === 2024) {
-      const profitSum = sum(ratios);
-      return { ...common, profit_sum: profitSum, profit_sum_pct: round(profitSum * 100, 2), ...totals };
+      result.profit_sum = profitSum;
+      result.profit_sum_pct = round(profitSum * 100, 2);
     }
+    result.profit_total_abs = profitAbs;
+    result.profit_total = profitAbs / balance;
+    result.profit_total_pct = round((profitAbs / balance) * 100, 2);
+    result.duration_avg = trades.length ? timedelta(pyRound(durations / trades.length)) : '0:00';
+    result.wins = wins;
+    result.draws = draws;
+    result.losses = losses;
+    result.winrate = trades.length ? wins / trades.length : 0;
+    if (release === 2024) return result;
     const { max_relative_drawdown: _relative, ...rowFigures } = figures(trades);
-    return { ...common, ...totals, ...rowFigures };
+    return Object.assign(result, rowFigures);
   };
   /** Rows per key, best total profit first, then TOTAL (generate_pair_metrics, generate_tag_metrics). */
   const table = (
     keys: readonly string[],
     keyOf: (t: SimulatedTrade) => string,
     all: readonly SimulatedTrade[],
-  ) => [
-    ...keys
-      .map((key) =>
-        row(
-          key,
-          all.filter((t) => keyOf(t) === key),
-        ),
-      )
-      .sort((a, b) => (b.profit_total_abs as number) - (a.profit_total_abs as number)),
-    row('TOTAL', all),
-  ];
+  ) => {
+    const byKey = new Map<string, SimulatedTrade[]>(keys.map((key) => [key, []]));
+    for (const t of all) byKey.get(keyOf(t))?.push(t);
+    return [
+      ...keys
+        .map((key) => row(key, byKey.get(key) ?? []))
+        .sort((a, b) => (b.profit_total_abs as number) - (a.profit_total_abs as number)),
+      row('TOTAL', all),
+    ];
+  };
 
   // The file lists the trades by close date, the larger profit first among those closing at once: the
   // order freqtrade's drawdown reads them in, whichever way transform-results breaks such ties

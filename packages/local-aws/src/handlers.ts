@@ -9,16 +9,38 @@ import { LOCAL, LOCAL_STACK } from './machines';
 
 type Handler = (event: never, context: Context) => Promise<unknown>;
 
+/** What a function is deployed as (name, ARN, memory, timeout), from the stack, once per function. */
+interface Deployed {
+  functionName: string;
+  functionArn: string;
+  memoryMb: number;
+  timeoutMs: number;
+}
+const deployments = new Map<string, Deployed>();
+const deployed = (fn: FunctionDeclaration): Deployed => {
+  let found = deployments.get(fn.key);
+  if (!found) {
+    found = {
+      functionName: LOCAL_STACK.functionName(fn),
+      functionArn: LOCAL_STACK.functionArn(fn),
+      memoryMb: LOCAL_STACK.memoryMbOf(fn),
+      timeoutMs: LOCAL_STACK.timeoutSecondsOf(fn) * 1000,
+    };
+    deployments.set(fn.key, found);
+  }
+  return found;
+};
+
 /** The Lambda runtime's context of one invocation of `fn`, as deployed (memory and timeout from the stack). */
 const lambdaContext = (fn: FunctionDeclaration): Context => {
-  const deadline = performance.now() + LOCAL_STACK.timeoutSecondsOf(fn) * 1000;
-  const functionName = LOCAL_STACK.functionName(fn);
+  const { functionName, functionArn, memoryMb, timeoutMs } = deployed(fn);
+  const deadline = performance.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: LOCAL_STACK.functionArn(fn),
-    memoryLimitInMB: String(LOCAL_STACK.memoryMbOf(fn)),
+    invokedFunctionArn: functionArn,
+    memoryLimitInMB: String(memoryMb),
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: `local/[$LATEST]${functionName}`,
@@ -34,10 +56,15 @@ const FUNCTION_BY_ARN = new Map(FUNCTIONS.map((fn) => [LOCAL_STACK.functionArn(f
 const FUNCTION_BY_NAME = new Map(FUNCTIONS.map((fn) => [LOCAL_STACK.functionName(fn), fn]));
 
 /** The function's real handler, loaded the first time it runs. */
+const handlers = new Map<string, Handler>();
 const handlerOf = async (fn: FunctionDeclaration): Promise<Handler> => {
+  const loaded = handlers.get(fn.key);
+  if (loaded) return loaded;
   const load = FUNCTION_MODULES[fn.key as keyof typeof FUNCTION_MODULES];
   if (!load) throw new Error(`${fn.key} is not in functions.generated.ts: run npm run generate`);
-  return (await load()).handler as Handler;
+  const handler = (await load()).handler as Handler;
+  handlers.set(fn.key, handler);
+  return handler;
 };
 
 /**
@@ -70,7 +97,7 @@ const billed = <T>(fn: FunctionDeclaration, invoke: () => Promise<T>): Promise<T
       currentWorld().usage.push({
         kind: 'lambda:invoke',
         function: fn.package,
-        memoryMb: LOCAL_STACK.memoryMbOf(fn),
+        memoryMb: deployed(fn).memoryMb,
         billedMs: Math.ceil(performance.now() - started) + AWS_CALL_ALLOWANCE_MS,
       });
     }
@@ -94,8 +121,28 @@ const stackEnvironment = (): Record<string, string> => {
   return merged;
 };
 
+/**
+ * The stage's sweep caps, which serverless.yml takes from the deploying shell
+ * (`${env:TRADAI_MAX_SWEEP_VARIANTS, '1000'}`): a local run takes them from its own environment the
+ * same way, so a sweep larger than the default stage allows (npm run bench's 10,000 variants) runs
+ * where a stage deployed with the same variables would run it. Unset, the stack's defaults stand.
+ */
+const SWEEP_CAPS_FROM_THE_SHELL = {
+  MAX_SWEEP_VARIANTS: 'TRADAI_MAX_SWEEP_VARIANTS',
+  MAX_SWEEP_CONCURRENCY: 'TRADAI_MAX_SWEEP_CONCURRENCY',
+  SWEEP_WAVE_SECONDS: 'TRADAI_SWEEP_WAVE_SECONDS',
+} as const;
+const sweepCapsFromTheShell = (): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(SWEEP_CAPS_FROM_THE_SHELL).flatMap(([name, shell]) => {
+      const value = process.env[shell];
+      return value === undefined || value === '' ? [] : [[name, value]];
+    }),
+  );
+
 export const LOCAL_ENVIRONMENT: Record<string, string> = {
   ...stackEnvironment(),
+  ...sweepCapsFromTheShell(),
   AWS_REGION: LOCAL.region,
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
@@ -117,7 +164,17 @@ export const LOCAL_BUCKETS = {
 
 export const NOTIFICATION_TOPIC_ARN = `arn:aws:sns:${LOCAL.region}:${LOCAL.accountId}:${env('NOTIFICATION_TOPIC_NAME')}`;
 
-export const applyLocalEnvironment = () => Object.assign(process.env, LOCAL_ENVIRONMENT);
+/**
+ * Puts the local environment into process.env. Every handler reads its environment at each
+ * invocation (lambda-kit's readEnvironment walks process.env), and Node's process.env reads each
+ * variable from the C environment on every access: a sweep's ten thousand invocations spent more
+ * than a second on that. Nothing changes the environment under a running Lambda, so process.env
+ * becomes a plain object with the same variables and values, read at the speed of any object.
+ */
+export const applyLocalEnvironment = () => {
+  if (Object.getPrototypeOf(process.env) !== Object.prototype) process.env = { ...process.env };
+  Object.assign(process.env, LOCAL_ENVIRONMENT);
+};
 
 /**
  * Runs the real handler behind `functionArn`. A handler's error comes back as Lambda reports it to
@@ -161,14 +218,24 @@ const matches = (pattern: unknown, value: unknown): boolean => {
   return pattern === value;
 };
 
+/** Every function with an EventBridge rule, with the rule's patterns resolved for the local account. */
+let RULES: { fn: FunctionDeclaration; patterns: unknown[] }[] | undefined;
+const rules = () => {
+  RULES ??= FUNCTIONS.map((fn) => ({
+    fn,
+    patterns: (fn.events ?? []).flatMap((declared) => {
+      const pattern = (declared as { eventBridge?: { pattern?: unknown } }).eventBridge?.pattern;
+      return pattern === undefined ? [] : [LOCAL_STACK.resolve(pattern)];
+    }),
+  })).filter(({ patterns }) => patterns.length > 0);
+  return RULES;
+};
+
 /** The functions an EventBridge rule of the stack sends `event` to, as the stack declares them. */
 const targetsOf = (event: Record<string, unknown>): FunctionDeclaration[] =>
-  FUNCTIONS.filter((fn) =>
-    (fn.events ?? []).some((declared) => {
-      const pattern = (declared as { eventBridge?: { pattern?: unknown } }).eventBridge?.pattern;
-      return pattern !== undefined && matches(LOCAL_STACK.resolve(pattern), event);
-    }),
-  );
+  rules()
+    .filter(({ patterns }) => patterns.some((pattern) => matches(pattern, event)))
+    .map(({ fn }) => fn);
 
 /**
  * EventBridge's "Step Functions Execution Status Change" for an execution that ended, delivered to

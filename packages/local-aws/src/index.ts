@@ -3,8 +3,10 @@ export { type Bill, type BillLine, billOf, PRICES } from './bill';
 export {
   type ChildRun,
   isDistributedMap,
+  isInlineMap,
   runDistributedMap,
-  withDistributedMapsAsTasks,
+  runInlineMap,
+  withMapsAsTasks,
 } from './distributed-map';
 export { applyUpdate, ConditionalCheckFailed, type Item, unmarshall } from './dynamodb-expressions';
 export { type ResultRequest, simulatedFreqtradeResult } from './freqtrade';

@@ -107,9 +107,26 @@ export interface AslDefinition {
   Comment?: string;
 }
 
-/** Every state of a definition, branches included, with the name it has in the event log. */
+/**
+ * The definitions whose states run inside a state, in its execution: a Parallel state's branches,
+ * an inline Map's iterator (ItemProcessor, or Iterator). A Distributed Map's ItemProcessor runs as
+ * child executions, each with an event log of its own: not here.
+ */
+const innerDefinitions = (state: AslState): AslDefinition[] => {
+  if (state.Type === 'Parallel') return state.Branches ?? [];
+  if (state.Type !== 'Map') return [];
+  const processor = (state.ItemProcessor ?? state.Iterator) as
+    | (AslDefinition & { ProcessorConfig?: { Mode?: string } })
+    | undefined;
+  return processor && processor.ProcessorConfig?.Mode !== 'DISTRIBUTED' ? [processor] : [];
+};
+
+/**
+ * Every state of a definition, Parallel branches and inline Maps' iterations included, with the
+ * name it has in the event log.
+ */
 export const allStates = (definition: AslDefinition): [string, AslState][] =>
   Object.entries(definition.States).flatMap(([name, state]) => [
     [name, state] as [string, AslState],
-    ...(state.Branches ?? []).flatMap((branch) => allStates(branch)),
+    ...innerDefinitions(state).flatMap((inner) => allStates(inner)),
   ]);

@@ -3,9 +3,10 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { withWorld } from './aws';
 import {
   isDistributedMap,
-  LOCAL_DISTRIBUTED_MAP,
+  isInlineMap,
   runDistributedMap,
-  withDistributedMapsAsTasks,
+  runInlineMap,
+  withMapsAsTasks,
 } from './distributed-map';
 import { applyLocalEnvironment, deliverStatusChange } from './handlers';
 import {
@@ -31,6 +32,7 @@ import {
 } from './scenarios';
 import { seedWorld } from './seed';
 import { answerTask, namedError, type TaskContext } from './tasks';
+import { executionDeadline, taskOverrun } from './time-limits';
 import type { World } from './world';
 
 /** What aws-local-stepfunctions passes to and expects from a local task handler. */
@@ -57,8 +59,16 @@ export interface NestedRun {
   name: string;
   status: ExecutionStatus;
   error?: { Error: string; Cause: string };
+  /**
+   * Every state event of the execution. A sweep starts thousands: only the first NESTED_WITH_DATA
+   * and the latest of each machine keep each state's input and output (`data`, what the report
+   * shows); the others keep their path and times without it.
+   */
   events: StateEvent[];
 }
+
+/** How many nested executions keep their states' data in any case (NestedRun.events). */
+const NESTED_WITH_DATA = 10;
 
 /** The end of an execution as EventBridge reports it ("Step Functions Execution Status Change"). */
 export interface StatusChangeDetail {
@@ -122,20 +132,101 @@ export interface RunOptions {
 export const TABLE = LOCAL_SUBSTITUTIONS.WorkflowStateTable as string;
 export const DLQ_URL = LOCAL_SUBSTITUTIONS.DeadLetterQueueUrl as string;
 
-const taskStates = (definition: AslDefinition) =>
-  allStates(definition).filter(([, state]) => state.Type === 'Task') as [string, AslState][];
-
-/** The engine of a Distributed Map's ItemProcessor, one per definition (validated with its machine). */
-const processorEngines = new WeakMap<AslDefinition, StateMachine>();
-const processorEngine = (processor: AslDefinition): StateMachine => {
-  let engine = processorEngines.get(processor);
-  if (!engine) {
-    engine = new StateMachine(withDistributedMapsAsTasks(processor) as never, {
-      validationOptions: { noValidate: true },
-    });
-    processorEngines.set(processor, engine);
+/** What an execution of a definition needs of it besides the engine, worked out once per definition. */
+interface Prepared {
+  /** The engine of the definition, every Map a Task of a local resource (withMapsAsTasks). */
+  engine: () => StateMachine;
+  /**
+   * The states the world answers, Parallel branches and inline Maps' iterations included, by the
+   * name they have in the event log: every Task, and every Map (distributed-map.ts).
+   */
+  answered: [string, AslState][];
+  /** Its states with a Retry: the engine waits no real time between attempts. */
+  retried: string[];
+  /** The Map states, which the engine sees as Tasks: their events say Map. */
+  maps: Set<string>;
+}
+const prepared = new WeakMap<AslDefinition, Prepared>();
+const prepare = (definition: AslDefinition, machine?: MachineName): Prepared => {
+  let found = prepared.get(definition);
+  if (!found) {
+    const states = allStates(definition);
+    let engine: StateMachine | undefined;
+    found = {
+      // A machine's engine is validated (once, stateMachine); an ItemProcessor or a Map's iterator
+      // is validated with the machine that holds it.
+      engine: () => {
+        engine ??= machine
+          ? stateMachine(machine, withMapsAsTasks)
+          : new StateMachine(withMapsAsTasks(definition) as never, {
+              validationOptions: { noValidate: true },
+            });
+        return engine;
+      },
+      answered: states.filter(([, state]) => state.Type === 'Task' || state.Type === 'Map'),
+      retried: states.filter(([, state]) => state.Retry).map(([name]) => name),
+      maps: new Set(states.filter(([, state]) => state.Type === 'Map').map(([name]) => name)),
+    };
+    prepared.set(definition, found);
   }
-  return engine;
+  return found;
+};
+
+/**
+ * Each machine's ASL, resolved for the local account once a process, as its engine is
+ * (stateMachine): a sweep runs it for every variant.
+ */
+const definitions = new Map<MachineName, AslDefinition>();
+const definitionOf = (machine: MachineName): AslDefinition => {
+  let definition = definitions.get(machine);
+  if (!definition) {
+    definition = resolvedAsl(machine);
+    definitions.set(machine, definition);
+  }
+  return definition;
+};
+
+const KINDS: Record<string, StateEvent['event'] | undefined> = {
+  StateEntered: 'entered',
+  StateExited: 'exited',
+  StateFailed: 'failed',
+  StateRetried: 'retried',
+  StateCaught: 'caught',
+};
+type EngineEvent = {
+  type: string;
+  timestamp: number;
+  state?: { name: string; type: string; input?: unknown; output?: unknown };
+  Error?: unknown;
+};
+
+/**
+ * The engine's events of one execution (or one iteration of an inline Map) as StateEvents: when
+ * each state was last entered, on the world's clock, gives a visit's simulated time, retries
+ * included. Map states, which the engine runs as Tasks, say Map.
+ */
+const eventRecorder = (t0: number, maps: Set<string>) => {
+  const enteredAt = new Map<string, number>();
+  return (event: EngineEvent): StateEvent | undefined => {
+    const kind = KINDS[event.type];
+    if (!kind || !event.state) return undefined;
+    const { name } = event.state;
+    if (kind === 'entered') enteredAt.set(name, event.timestamp);
+    return {
+      state: name,
+      type: maps.has(name) ? 'Map' : event.state.type,
+      event: kind,
+      at: performance.now() - t0,
+      // The engine stamps each event with Date.now(), which is the world's clock inside a run (aws.ts).
+      worldTime: event.timestamp,
+      ...(kind === 'entered' || kind === 'retried'
+        ? {}
+        : { simulatedMs: event.timestamp - (enteredAt.get(name) ?? event.timestamp) }),
+      ...('Error' in event ? { error: String(event.Error) } : {}),
+      ...(kind === 'entered' ? { data: event.state.input } : {}),
+      ...(kind === 'exited' ? { data: event.state.output } : {}),
+    };
+  };
 };
 
 export const caseDefinition = (machine: MachineName, caseName: string): CaseDefinition => {
@@ -217,8 +308,8 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
   const { machine, input, executionName, ctx, testCase, mockedResponses, endOutsideAsl, holdAt } = options;
   const { world } = ctx;
   // A Distributed Map's ItemProcessor runs as child executions of the machine that holds the Map.
-  const definition = options.processor?.definition ?? resolvedAsl(machine);
-  const engineDefinition = withDistributedMapsAsTasks(definition);
+  const definition = options.processor?.definition ?? definitionOf(machine);
+  const { engine, answered, retried, maps } = prepare(definition, options.processor ? undefined : machine);
   const delayedStop = endOutsideAsl?.after_minutes !== undefined;
   if (delayedStop && endOutsideAsl?.as !== 'ABORTED')
     throw new Error(`end_outside_asl.after_minutes is for an ABORTED end, not ${endOutsideAsl?.as}`);
@@ -235,11 +326,59 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
     ? `arn:aws:states:${LOCAL.region}:${LOCAL.accountId}:execution:tradai-${LOCAL.stage}-${machine}/${options.processor.mapState}:${executionName}`
     : `arn:aws:states:${LOCAL.region}:${LOCAL.accountId}:execution:tradai-${LOCAL.stage}-${machine}:${executionName}`;
   const startedAt = new Date(world.now).toISOString();
+  /** The context object ($$) of the execution, its inline Maps' iterations included. */
+  const context = {
+    Execution: {
+      Id: executionArn,
+      Name: executionName,
+      Input: input,
+      StartTime: startedAt,
+      RoleArn: 'local',
+    },
+    StateMachine: { Id: stateMachineArn, Name: `tradai-${LOCAL.stage}-${machine}` },
+    // Read when a state evaluates its Parameters, which is when it is entered: the world's clock
+    // only moves inside tasks, so $$.State.EnteredTime advances state by state as on AWS.
+    State: {
+      get EnteredTime() {
+        return new Date(world.now).toISOString();
+      },
+      Name: '',
+      RetryCount: 0,
+    },
+  };
+  const t0 = performance.now();
+  /** Each inline Map's iterations' events, by the Map's name, until the Map's own end is recorded. */
+  const iterationEvents = new Map<string, StateEvent[]>();
 
   const invocations = new Map<string, number>();
   const taskResourceLocalHandlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
   const retryIntervalOverrides: Record<string, number> = {};
-  for (const [name, state] of taskStates(engineDefinition)) {
+  const overrides = { taskResourceLocalHandlers, retryIntervalOverrides };
+  /** One iteration of an inline Map: its iterator run in this execution, its events recorded. */
+  const runIteration = async (iterator: AslDefinition, itemInput: unknown, seen: StateEvent[]) => {
+    const iteration = prepare(iterator)
+      .engine()
+      .run(itemInput as never, { noThrowOnAbort: true, overrides, context: context as never });
+    const record = eventRecorder(t0, prepare(iterator).maps);
+    const drained = (async () => {
+      for await (const event of iteration.eventLogs) {
+        const recorded = record(event as EngineEvent);
+        if (recorded) seen.push(recorded);
+      }
+    })();
+    try {
+      const output = await iteration.result;
+      await drained;
+      return { status: 'SUCCEEDED' as const, output };
+    } catch (failure) {
+      await drained;
+      return {
+        status: 'FAILED' as const,
+        error: ((failure as Error).cause as Error | undefined) ?? (failure as Error),
+      };
+    }
+  };
+  for (const [name, state] of answered) {
     /** The task as the world answers it (or the case's mock says). */
     const answer = async (params: JSONValue): Promise<JSONValue> => {
       const invocation = invocations.get(name) ?? 0;
@@ -251,17 +390,19 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
       const response = mockName ? responseFor(mockedResponses[mockName], invocation) : undefined;
       if (response?.Throw) throw namedError(response.Throw.Error, response.Throw.Cause ?? '');
       if (response && 'Return' in response) return response.Return as JSONValue;
-      if (state.Resource === LOCAL_DISTRIBUTED_MAP) {
-        const mapState = definition.States[name];
-        if (!mapState || !isDistributedMap(mapState))
+      const mapInput = (params as { input: unknown } | null)?.input;
+      if (isDistributedMap(state)) {
+        if (definition.States[name] !== state)
           throw new Error(`${name}: a Distributed Map must be a top-level state of ${machine}`);
-        return (await runDistributedMap(mapState, (params as { input: unknown }).input, {
+        return (await runDistributedMap(state, mapInput, {
           world,
           stateMachineArn,
           executionName,
           stateName: name,
-          runChild: (processor, childInput, childName) =>
-            execute({
+          context,
+          // What the Map Run keeps of a child: how it ended, not its events.
+          runChild: async (processor, childInput, childName) => {
+            const child = await execute({
               machine,
               processor: { definition: processor, mapState: name },
               input: childInput,
@@ -269,8 +410,31 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
               ctx,
               testCase: {},
               mockedResponses: {},
-            }),
+            });
+            return {
+              status: child.status,
+              executionArn: child.executionArn,
+              ...(child.output === undefined ? {} : { output: child.output }),
+              ...(child.error ? { error: child.error } : {}),
+            };
+          },
         })) as JSONValue;
+      }
+      if (isInlineMap(state)) {
+        const iterations: StateEvent[][] = [];
+        try {
+          return (await runInlineMap(state, mapInput, {
+            world,
+            context,
+            runIteration: (iterator, itemInput, index) => {
+              iterations[index] = [];
+              return runIteration(iterator, itemInput, iterations[index]);
+            },
+          })) as JSONValue;
+        } finally {
+          // Recorded before the Map's end, iteration by iteration (the engine interleaves them).
+          iterationEvents.set(name, [...(iterationEvents.get(name) ?? []), ...iterations.flat()]);
+        }
       }
       return (await answerTask(state, params, ctx)) as JSONValue;
     };
@@ -308,77 +472,57 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
           return endHere(endOutsideAsl.as);
         }
       }
+      // Past the machine's TimeoutSeconds, AWS ends the execution TIMED_OUT: no further state runs.
+      const deadline = executionDeadline(definition, Date.parse(startedAt));
+      const timedOut = () => {
+        if (deadline === undefined || world.now <= deadline || endedOutside) return false;
+        world.now = deadline;
+        return true;
+      };
+      if (timedOut()) return endHere('TIMED_OUT');
+      const taskStart = world.now;
       let result: JSONValue;
       try {
         result = await answer(params);
       } catch (error) {
         if (stopped()) return endHere('ABORTED');
-        throw error;
+        // A task past its TimeoutSeconds or HeartbeatSeconds timed out before it could fail.
+        const overrun = taskOverrun(state, name, taskStart, world);
+        if (timedOut()) return endHere('TIMED_OUT');
+        throw overrun ?? error;
       }
-      return stopped() ? endHere('ABORTED') : result;
+      if (stopped()) return endHere('ABORTED');
+      const overrun = taskOverrun(state, name, taskStart, world);
+      if (timedOut()) return endHere('TIMED_OUT');
+      if (overrun) throw overrun;
+      return result;
     };
   }
-  for (const [name, state] of allStates(engineDefinition)) if (state.Retry) retryIntervalOverrides[name] = 0;
+  for (const name of retried) retryIntervalOverrides[name] = 0;
 
-  const t0 = performance.now();
-  const engine = options.processor
-    ? processorEngine(options.processor.definition)
-    : stateMachine(machine, withDistributedMapsAsTasks);
-  const execution = engine.run(input as never, {
+  const execution = engine().run(input as never, {
     noThrowOnAbort: true,
-    overrides: { taskResourceLocalHandlers, retryIntervalOverrides },
-    context: {
-      Execution: {
-        Id: executionArn,
-        Name: executionName,
-        Input: input,
-        StartTime: startedAt,
-        RoleArn: 'local',
-      },
-      StateMachine: { Id: stateMachineArn, Name: `tradai-${LOCAL.stage}-${machine}` },
-      // Read when a state evaluates its Parameters, which is when it is entered: the world's clock
-      // only moves inside tasks, so $$.State.EnteredTime advances state by state as on AWS.
-      State: {
-        get EnteredTime() {
-          return new Date(world.now).toISOString();
-        },
-        Name: '',
-        RetryCount: 0,
-      },
-    } as never,
+    overrides,
+    context: context as never,
   });
 
   abortExecution = () => execution.abort();
   const events: StateEvent[] = [];
-  /** When each state was last entered, on the world's clock: a visit's simulated time, retries included. */
-  const enteredAt = new Map<string, number>();
+  const keep = (recorded: StateEvent) => {
+    events.push(recorded);
+    options.onEvent?.(recorded);
+  };
+  const record = eventRecorder(t0, maps);
   const collect = (async () => {
     for await (const event of execution.eventLogs) {
-      const kind = {
-        StateEntered: 'entered',
-        StateExited: 'exited',
-        StateFailed: 'failed',
-        StateRetried: 'retried',
-        StateCaught: 'caught',
-      }[event.type as string] as StateEvent['event'] | undefined;
-      if (!kind || !('state' in event)) continue;
-      if (kind === 'entered') enteredAt.set(event.state.name, event.timestamp);
-      const recorded: StateEvent = {
-        state: event.state.name,
-        type: event.state.type,
-        event: kind,
-        at: performance.now() - t0,
-        // The engine stamps each event with Date.now(), which is the world's clock inside a run (aws.ts).
-        worldTime: event.timestamp,
-        ...(kind === 'entered' || kind === 'retried'
-          ? {}
-          : { simulatedMs: event.timestamp - (enteredAt.get(event.state.name) ?? event.timestamp) }),
-        ...('Error' in event ? { error: String(event.Error) } : {}),
-        ...(kind === 'entered' ? { data: event.state.input } : {}),
-        ...(kind === 'exited' ? { data: event.state.output } : {}),
-      };
-      events.push(recorded);
-      options.onEvent?.(recorded);
+      const recorded = record(event as EngineEvent);
+      if (!recorded) continue;
+      const iterated = recorded.event === 'entered' ? undefined : iterationEvents.get(recorded.state);
+      if (iterated) {
+        iterationEvents.delete(recorded.state);
+        for (const nested of iterated) keep(nested);
+      }
+      keep(recorded);
     }
   })();
 
@@ -464,6 +608,8 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
     caseName ??
     'local-run';
   const nested: NestedRun[] = [];
+  /** The latest nested execution of each machine, which keeps its data until a later one ends. */
+  const latest = new Map<MachineName, { run: NestedRun; index: number }>();
   const ctx: TaskContext = {
     world,
     container: definition?.world?.container ?? {},
@@ -478,13 +624,18 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
         testCase: {},
         mockedResponses: {},
       });
-      nested.push({
+      const run: NestedRun = {
         machine: child,
         name,
         status: executed.status,
         ...(executed.error ? { error: executed.error } : {}),
         events: executed.events,
-      });
+      };
+      const previous = latest.get(child);
+      if (previous && previous.index >= NESTED_WITH_DATA)
+        previous.run.events = previous.run.events.map(({ data: _, ...event }) => event);
+      latest.set(child, { run, index: nested.length });
+      nested.push(run);
       return executed;
     },
   };

@@ -216,39 +216,45 @@ const writeResult = (
     return;
   }
   const pairs = (config.exchange as { pair_whitelist?: string[] } | undefined)?.pair_whitelist ?? [];
-  const result = simulatedFreqtradeResult(
-    {
-      strategy,
-      symbols: pairs,
-      timeframe: timeframe as Timeframe,
-      start: range[0],
-      end: range[1],
-      config,
-      ...(options.parameterFile ? { parameters: options.parameterFile.params, release: 2025 as const } : {}),
-      ranAt: world.now,
-    },
-    options.metrics,
-  );
-  if (!options.parameterFile) {
-    world.putObject(results.bucket, `${results.key}${stem}.json`, JSON.stringify(result));
+  // The result is a pure function of the run: the world keeps how to make it, not a sweep's
+  // thousands of result files (world.ts, Remade).
+  const ranAt = world.now;
+  const parameterFile = options.parameterFile;
+  const simulated = () =>
+    simulatedFreqtradeResult(
+      {
+        strategy,
+        symbols: pairs,
+        timeframe: timeframe as Timeframe,
+        start: range[0],
+        end: range[1],
+        config,
+        ...(parameterFile ? { parameters: parameterFile.params, release: 2025 as const } : {}),
+        ranAt,
+      },
+      options.metrics,
+    );
+  if (!parameterFile) {
+    world.putRemadeObject(results.bucket, `${results.key}${stem}.json`, {
+      bytes: JSON.stringify(simulated()),
+      again: () => JSON.stringify(simulated()),
+    });
     pointTo(`${stem}.json`);
     return;
   }
   const zip = `${stem}.zip`;
   const members = resultZipMembers(zip);
-  world.putObject(
-    results.bucket,
-    `${results.key}${zip}`,
+  const zipped = () =>
     zipSync(
       {
-        [members.result]: strToU8(JSON.stringify(result)),
+        [members.result]: strToU8(JSON.stringify(simulated())),
         [members.config]: strToU8(JSON.stringify(redacted(config), null, 4)),
         // Exactly the file freqtrade loaded: transform-results compares it with the run's.
-        [members.parameters(strategy)]: options.parameterFile.bytes,
+        [members.parameters(strategy)]: parameterFile.bytes,
       },
-      { mtime: world.now },
-    ),
-  );
+      { mtime: ranAt },
+    );
+  world.putRemadeObject(results.bucket, `${results.key}${zip}`, { bytes: zipped(), again: zipped });
   pointTo(zip);
 };
 

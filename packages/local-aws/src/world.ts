@@ -15,8 +15,61 @@ import {
  */
 
 export interface S3Object {
-  body: Uint8Array;
+  readonly body: Uint8Array;
+  /** The body's length in bytes, known without reading it. */
+  readonly size: number;
   lastModified: Date;
+}
+
+/**
+ * A body the world can make again, as it first made it: a simulated freqtrade result is a pure
+ * function of its run (freqtrade.ts). `bytes` is what was written; `again` makes the same bytes.
+ */
+export interface Remade {
+  bytes: Uint8Array | string;
+  again: () => Uint8Array | string;
+}
+
+const encoded = (body: Uint8Array | string) =>
+  typeof body === 'string' ? new TextEncoder().encode(body) : body;
+
+/**
+ * How many remade bodies the world keeps in memory at once, the latest written or read: a sweep of
+ * ten thousand variants writes 40 KB of result per variant, read once, by the variant's own
+ * transform-results, right after. An older body is made again if it is read again.
+ */
+const REMADE_KEPT = 512;
+
+class StoredObject implements S3Object {
+  #bytes: Uint8Array | undefined;
+  readonly #again: (() => Uint8Array | string) | undefined;
+  readonly #kept: (object: StoredObject) => void;
+  readonly size: number;
+  constructor(
+    body: Uint8Array | string | Remade,
+    public lastModified: Date,
+    kept: (object: StoredObject) => void,
+  ) {
+    this.#kept = kept;
+    if (typeof body === 'string' || body instanceof Uint8Array) {
+      this.#bytes = encoded(body);
+    } else {
+      this.#bytes = encoded(body.bytes);
+      this.#again = body.again;
+    }
+    this.size = this.#bytes.length;
+  }
+
+  get body(): Uint8Array {
+    if (!this.#bytes) this.#bytes = encoded((this.#again as () => Uint8Array | string)());
+    if (this.#again) this.#kept(this);
+    return this.#bytes;
+  }
+
+  /** Drops the bytes of a body that can be made again. */
+  forget() {
+    if (this.#again) this.#bytes = undefined;
+  }
 }
 
 export interface TaskDefinitionRevision {
@@ -127,8 +180,116 @@ export interface WorldSettings {
   stage: string;
 }
 
+/**
+ * The keys of one bucket in S3's order (UTF-16 code units, as `<` compares strings), kept sorted
+ * as they come and go: a listing by prefix finds its first key by binary search and reads on from
+ * there, so a sweep that lists each run's few files does not read every object of the bucket for
+ * each of them. Chunks of at most CHUNK keys keep an insertion cheap however large the bucket.
+ */
+const CHUNK = 512;
+class SortedKeys {
+  readonly #chunks: string[][] = [];
+
+  /** The index of the first chunk whose last key is >= `key` (#chunks.length if none). */
+  #chunkOf(key: string): number {
+    let low = 0;
+    let high = this.#chunks.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      const last = (this.#chunks[mid] as string[]).at(-1) as string;
+      if (last < key) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  add(key: string) {
+    if (this.#chunks.length === 0) {
+      this.#chunks.push([key]);
+      return;
+    }
+    const index = Math.min(this.#chunkOf(key), this.#chunks.length - 1);
+    const chunk = this.#chunks[index] as string[];
+    chunk.splice(lowerBound(chunk, key), 0, key);
+    if (chunk.length > CHUNK) this.#chunks.splice(index + 1, 0, chunk.splice(CHUNK >> 1));
+  }
+
+  delete(key: string) {
+    const index = this.#chunkOf(key);
+    const chunk = this.#chunks[index];
+    if (!chunk) return;
+    const at = lowerBound(chunk, key);
+    if (chunk[at] !== key) return;
+    chunk.splice(at, 1);
+    if (chunk.length === 0) this.#chunks.splice(index, 1);
+  }
+
+  /** Every key that starts with `prefix`, in order. */
+  *startingWith(prefix: string): Generator<string> {
+    for (let index = this.#chunkOf(prefix); index < this.#chunks.length; index++) {
+      const chunk = this.#chunks[index] as string[];
+      for (let at = lowerBound(chunk, prefix); at < chunk.length; at++) {
+        const key = chunk[at] as string;
+        if (!key.startsWith(prefix)) return;
+        yield key;
+      }
+    }
+  }
+}
+
+/** The first index of the sorted `keys` whose key is >= `key`. */
+const lowerBound = (keys: string[], key: string): number => {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if ((keys[mid] as string) < key) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+};
+
+/**
+ * The world's S3 objects by `<bucket>/<key>` (a bucket's name has no slash), each bucket's keys
+ * also kept in order (SortedKeys) however the map is changed.
+ */
+class ObjectStore extends Map<string, S3Object> {
+  readonly #buckets = new Map<string, SortedKeys>();
+
+  override set(id: string, object: S3Object): this {
+    if (!this.has(id)) {
+      const slash = id.indexOf('/');
+      const bucket = id.slice(0, slash);
+      let keys = this.#buckets.get(bucket);
+      if (!keys) {
+        keys = new SortedKeys();
+        this.#buckets.set(bucket, keys);
+      }
+      keys.add(id.slice(slash + 1));
+    }
+    return super.set(id, object);
+  }
+
+  override delete(id: string): boolean {
+    if (!super.delete(id)) return false;
+    const slash = id.indexOf('/');
+    this.#buckets.get(id.slice(0, slash))?.delete(id.slice(slash + 1));
+    return true;
+  }
+
+  override clear() {
+    super.clear();
+    this.#buckets.clear();
+  }
+
+  /** The keys of `bucket` that start with `prefix`, in S3's order. */
+  *keysOf(bucket: string, prefix: string): Generator<string> {
+    yield* this.#buckets.get(bucket)?.startingWith(prefix) ?? [];
+  }
+}
+
 export class World {
-  readonly objects = new Map<string, S3Object>();
+  readonly objects: Map<string, S3Object> = new ObjectStore();
   /** repository -> tag -> digest */
   readonly images = new Map<string, Map<string, string>>();
   readonly taskDefinitions = new Map<string, TaskDefinitionRevision[]>();
@@ -200,10 +361,29 @@ export class World {
   }
 
   // --- S3 ---
+  /** The remade bodies kept in memory, oldest first (REMADE_KEPT). */
+  readonly #remadeKept = new Set<StoredObject>();
+  #keep = (object: StoredObject) => {
+    this.#remadeKept.delete(object);
+    this.#remadeKept.add(object);
+    if (this.#remadeKept.size <= REMADE_KEPT) return;
+    const oldest = this.#remadeKept.values().next().value as StoredObject;
+    this.#remadeKept.delete(oldest);
+    oldest.forget();
+  };
+
   putObject(bucket: string, key: string, body: Uint8Array | string, record = true) {
-    const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-    this.objects.set(`${bucket}/${key}`, { body: bytes, lastModified: new Date(this.now) });
-    if (record) this.changes.push({ kind: 's3:put', uri: `s3://${bucket}/${key}`, bytes: bytes.length });
+    this.#put(bucket, key, new StoredObject(body, new Date(this.now), this.#keep), record);
+  }
+  /** An object whose body the world may drop and make again from its recipe (Remade). */
+  putRemadeObject(bucket: string, key: string, body: Remade, record = true) {
+    const object = new StoredObject(body, new Date(this.now), this.#keep);
+    this.#keep(object);
+    this.#put(bucket, key, object, record);
+  }
+  #put(bucket: string, key: string, object: StoredObject, record: boolean) {
+    this.objects.set(`${bucket}/${key}`, object);
+    if (record) this.changes.push({ kind: 's3:put', uri: `s3://${bucket}/${key}`, bytes: object.size });
   }
   getObject(bucket: string, key: string): S3Object | undefined {
     return this.objects.get(`${bucket}/${key}`);
@@ -212,11 +392,12 @@ export class World {
     if (this.objects.delete(`${bucket}/${key}`))
       this.changes.push({ kind: 's3:delete', uri: `s3://${bucket}/${key}` });
   }
+  /** The objects of `bucket` whose keys start with `prefix`, in S3's order (by key). */
   listObjects(bucket: string, prefix: string): { key: string; object: S3Object }[] {
-    return [...this.objects.entries()]
-      .filter(([id]) => id.startsWith(`${bucket}/${prefix}`))
-      .map(([id, object]) => ({ key: id.slice(bucket.length + 1), object }))
-      .sort((a, b) => (a.key < b.key ? -1 : 1));
+    const listed: { key: string; object: S3Object }[] = [];
+    for (const key of (this.objects as ObjectStore).keysOf(bucket, prefix))
+      listed.push({ key, object: this.objects.get(`${bucket}/${key}`) as S3Object });
+    return listed;
   }
   keys(bucket: string, prefix = ''): string[] {
     return this.listObjects(bucket, prefix).map(({ key }) => key);
