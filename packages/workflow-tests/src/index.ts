@@ -1,3 +1,10 @@
 export { checkPaths, type PathProblem } from './path-check';
 export { RESULT_EXAMPLES } from './result-shapes';
-export { worstCasePathSeconds, worstCaseStateSeconds } from './timing';
+export {
+  CHILD_END_MARGIN_SECONDS,
+  sweepVariantState,
+  variantTimeoutIssues,
+  variantTimeoutSeconds,
+  worstCasePathSeconds,
+  worstCaseStateSeconds,
+} from './timing';

@@ -56,3 +56,45 @@ export const worstCasePathSeconds = (definition: AslDefinition): number => {
   };
   return visit(definition.StartAt, 0, new Set());
 };
+
+/**
+ * What a sweep's variant waits for its backtest execution beyond that execution's own timeout: the
+ * child always ends first, through its own Catch, record and notification, and its status reaches
+ * the sweep as its own (States.TaskFailed with the child's Status), never as the sweep's timeout.
+ */
+export const CHILD_END_MARGIN_SECONDS = 300;
+
+/** The variant's timeout the backtest machine's definition calls for. */
+export const variantTimeoutSeconds = (backtest: AslDefinition): number =>
+  Number(backtest.TimeoutSeconds ?? Number.POSITIVE_INFINITY) + CHILD_END_MARGIN_SECONDS;
+
+/** The sweep's RunVariant task: inside the Distributed Map's batch, inside its inline Map. */
+export const sweepVariantState = (sweep: AslDefinition): AslState | undefined => {
+  const map = sweep.States.RunVariants as (AslState & { ItemProcessor?: AslDefinition }) | undefined;
+  const batch = map?.ItemProcessor?.States.RunBatch as
+    | (AslState & { ItemProcessor?: AslDefinition })
+    | undefined;
+  return batch?.ItemProcessor?.States.RunVariant;
+};
+
+/**
+ * Why a sweep's variants could be cut off by their own timeout, or none: the backtest machine's
+ * slowest path (Spot lost, then on-demand, every retry) must end inside its TimeoutSeconds, and the
+ * sweep's RunVariant must wait for that timeout and the margin. A backtest machine whose retries
+ * grow past its timeout, or a sweep that waits less, is named here.
+ */
+export const variantTimeoutIssues = (backtest: AslDefinition, sweep: AslDefinition): string[] => {
+  const worst = worstCasePathSeconds(backtest);
+  const own = Number(backtest.TimeoutSeconds ?? Number.POSITIVE_INFINITY);
+  const variant = Number(sweepVariantState(sweep)?.TimeoutSeconds ?? Number.NaN);
+  return [
+    ...(worst < own
+      ? []
+      : [`the backtest machine's slowest path takes ${worst} s, not less than its TimeoutSeconds ${own}`]),
+    ...(variant === variantTimeoutSeconds(backtest)
+      ? []
+      : [
+          `RunVariant's TimeoutSeconds is ${variant}; the backtest machine calls for ${variantTimeoutSeconds(backtest)}`,
+        ]),
+  ];
+};

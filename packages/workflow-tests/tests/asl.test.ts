@@ -16,7 +16,7 @@ import {
 } from '@tradai/local-aws';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
-import { worstCasePathSeconds } from '../src';
+import { sweepVariantState, variantTimeoutIssues, variantTimeoutSeconds, worstCasePathSeconds } from '../src';
 
 const isLambdaTask = (state: AslState) =>
   state.Type === 'Task' &&
@@ -136,10 +136,8 @@ describe.each(MACHINES)('%s.asl.json', (machine) => {
     if (machine === 'data-sync') {
       expect(definition.States.FetchAndStoreData?.TimeoutSeconds).toBe(30 * 60);
     } else if (machine === 'backtest-sweep') {
-      // Each variant is a whole backtest execution: its own timeout (5,400 s) ends it first.
-      const variant = (definition.States.RunVariants?.ItemProcessor as AslDefinition | undefined)?.States
-        .RunVariant;
-      expect(variant?.TimeoutSeconds).toBeGreaterThanOrEqual(5_400);
+      // Each variant is a whole backtest execution: its own timeout ends it first (below).
+      expect(variantTimeoutIssues(readAsl('backtest'), definition)).toEqual([]);
     } else if (machine !== 'deploy') {
       expect(definition.States.RunBacktest?.TimeoutSeconds).toBeGreaterThanOrEqual(70 * 60 + 15 * 60);
     }
@@ -151,6 +149,48 @@ describe.each(MACHINES)('%s.asl.json', (machine) => {
 
     // Assess
     expect(definition.TimeoutSeconds).toBeGreaterThan(worst);
+  });
+});
+
+describe("a sweep's variant timeout", () => {
+  const backtest = readAsl('backtest');
+  const sweep = readAsl('backtest-sweep');
+
+  it("outlasts the backtest machine's own timeout, whose slowest path (Spot lost, on-demand, every retry) fits inside it", () => {
+    // Act
+    const issues = variantTimeoutIssues(backtest, sweep);
+
+    // Assess
+    expect(issues).toEqual([]);
+    expect(sweepVariantState(sweep)?.TimeoutSeconds).toBe(variantTimeoutSeconds(backtest));
+    // The issue's figure: the old 5,400 s cut off a variant that fell back to on-demand.
+    expect(worstCasePathSeconds(backtest)).toBeGreaterThan(5_400);
+  });
+
+  it("is called short when the backtest machine's retries grow past its timeout", () => {
+    // Arrange: RunBacktest also retried once on its own timeout: one more 90-minute attempt.
+    const grown = structuredClone(backtest) as AslDefinition;
+    const run = grown.States.RunBacktest as AslState;
+    run.Retry = [
+      ...(run.Retry ?? []),
+      { ErrorEquals: ['States.Timeout'], MaxAttempts: 1, IntervalSeconds: 60 },
+    ];
+
+    // Act
+    const issues = variantTimeoutIssues(grown, sweep);
+
+    // Assess
+    expect(issues).toEqual([expect.stringContaining("the backtest machine's slowest path takes")]);
+  });
+
+  it('is called short when the backtest machine may run longer than the variant waits', () => {
+    // Arrange
+    const longer = { ...backtest, TimeoutSeconds: Number(backtest.TimeoutSeconds) + 3_600 };
+
+    // Act + Assess
+    expect(variantTimeoutIssues(longer, sweep)).toEqual([
+      expect.stringContaining("RunVariant's TimeoutSeconds is 18300"),
+    ]);
   });
 });
 
