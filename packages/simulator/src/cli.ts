@@ -5,6 +5,7 @@ import {
   applyWorldFile,
   billOf,
   caseDefinition,
+  caseInput,
   checkFixtures,
   MACHINES,
   type MachineName,
@@ -17,6 +18,7 @@ import {
   type WorkflowRun,
   type World,
 } from '@tradai/local-aws';
+import { dryRunLines } from './dry-run';
 import { colourWanted, type Palette, palette, simulated, usd } from './format';
 import { readJsonFile } from './json-file';
 import { type Leaderboard, leaderboardLines, leaderboardOf } from './leaderboard';
@@ -34,6 +36,7 @@ const DEFAULT_CASE: Record<MachineName, string> = {
 
 const USAGE = `Usage: tradai-sim <workflow> [--case <name>] [--input <file.json>] [--world <file.json>]
                   [--report <file.html>] [--json] [--per-month <n>] [--top <n>] [--verbose]
+       tradai-sim backtest-sweep [--case <name>] [--input <file.json>] --dry-run
        tradai-sim <workflow> --list
        tradai-sim --list
 
@@ -52,6 +55,8 @@ its real Lambda handlers, against an in-memory AWS: no account, no Docker, no cr
                     sweep's whole leaderboard
   --per-month <n>   executions a month, for the bill (default 50)
   --top <n>         a sweep's leaderboard: the best n variants (default 10)
+  --dry-run         a sweep's bill before it starts (child executions, state transitions, Fargate
+                    vCPU-hours, dollars), checked against the stage's limits and budget; runs nothing
   --verbose         list every S3 object written or deleted, every ECS task and nested run, and a
                     sweep's whole output; without it a long list is one line
 
@@ -72,6 +77,7 @@ const OPTIONS = {
   'per-month': { type: 'string', default: '50' },
   top: { type: 'string', default: '10' },
   verbose: { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -137,6 +143,8 @@ interface Options {
   /** How many of a sweep's ranked variants the leaderboard shows. */
   top: number;
   verbose: boolean;
+  /** A sweep's bill before it starts; nothing runs. */
+  dryRun: boolean;
 }
 
 const options = (argv: string[]): Options | { list: string } | { help: true } => {
@@ -163,6 +171,10 @@ const options = (argv: string[]): Options | { list: string } | { help: true } =>
   const caseName = values.case ?? (values.input === undefined ? DEFAULT_CASE[machine] : undefined);
   if (caseName !== undefined && !(caseName in cases))
     throw unknown(`case "${caseName}" of ${machine}`, caseName, Object.keys(cases), `${machine} --list`);
+  if (values['dry-run'] && machine !== 'backtest-sweep')
+    throw new UsageError(
+      `--dry-run prices a sweep before it starts: it is for backtest-sweep, not ${machine}`,
+    );
   const perMonth = wholeNumber('--per-month', values['per-month'], 0);
   const top = wholeNumber('--top', values.top, 1);
   return {
@@ -175,6 +187,7 @@ const options = (argv: string[]): Options | { list: string } | { help: true } =>
     perMonth,
     top,
     verbose: values.verbose,
+    dryRun: values['dry-run'],
   };
 };
 
@@ -230,7 +243,29 @@ const outputForPeople = (output: unknown, board: Leaderboard | undefined): unkno
   const leaderboard = (output as { leaderboard?: { top?: unknown } } | null | undefined)?.leaderboard;
   if (!board || !leaderboard || !Array.isArray(leaderboard.top)) return output;
   const top = `(the best ${leaderboard.top.length}: the leaderboard below)`;
-  return { ...(output as object), leaderboard: { ...leaderboard, top } };
+  // The verdicts (winner, held-out check, deflated Sharpe) are read below the table, in words.
+  const {
+    multiple_testing: _testing,
+    out_of_sample: _oos,
+    winner,
+    next_stage: _next,
+    tolerance_exceeded: _exceeded,
+    // Said by the leaderboard's title.
+    sweep_id: _sweep,
+    rank_by: _rankBy,
+    attempt: _attempt,
+    ...rest
+  } = leaderboard as Record<string, unknown>;
+  const winnerId = (winner as { run_id?: string } | null | undefined)?.run_id ?? null;
+  // Counts of nothing, and an empty list of failures, say nothing the title does not.
+  const said = Object.fromEntries(
+    Object.entries(rest).filter(
+      ([key, value]) =>
+        !(['failed', 'ineligible', 'not_run'].includes(key) && value === 0) &&
+        !(key === 'failures' && Array.isArray(value) && value.length === 0),
+    ),
+  );
+  return { ...(output as object), leaderboard: { ...said, winner: winnerId, top } };
 };
 
 /** The verdict: against the case's expectation, or, without a case, whether the run succeeded. */
@@ -271,6 +306,18 @@ export const main = async (
   if ('list' in parsed) {
     write(parsed.list);
     return 0;
+  }
+
+  if (parsed.dryRun) {
+    const input =
+      parsed.input ??
+      caseInput(
+        parsed.workflow,
+        caseDefinition(parsed.workflow, parsed.caseName ?? DEFAULT_CASE[parsed.workflow]),
+      );
+    const dry = dryRunLines(input, c);
+    for (const line of dry.lines) write(line);
+    return dry.ok ? 0 : 1;
   }
 
   let world: World | undefined;

@@ -96,11 +96,14 @@ describe('backtest-sweep: the leaderboard, not the S3 objects', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('FAILED  SweepToleranceExceededError');
     expect(run.stdout).toContain(
-      'Leaderboard: 4 of 24 variants of sweep-20260105-strategytestv3-grid, ranked by sharpe_ratio (higher is better); 4 failed, 16 never ran',
+      'Leaderboard: 20 of 24 variants of sweep-20260105-strategytestv3-grid, ranked by sharpe_ratio (higher is better); 4 failed',
     );
     const { rows } = tableRows(run.lines);
     expect(rows.map((row) => row[0])).toEqual(['1', '2', '3']);
-    expect(run.stdout).toMatch(/^ {2}3 of 4 shown; --top N or --json for all\./m);
+    expect(run.stdout).toMatch(/^ {2}3 of 20 shown; --top N or --json for all\./m);
+    expect(run.stdout).toContain(
+      'Re-run the failed variants: {"rerun_failed": {"sweep_id": "sweep-20260105-strategytestv3-grid", "attempt": 1}}',
+    );
     const failed = run.lines.filter((line) => /^ {4}variant \d+ +\S/.test(line));
     expect(failed).toHaveLength(3);
     expect(run.stdout).toMatch(/^ {2}4 failed \(3 shown\):$/m);
