@@ -123,6 +123,8 @@ const SWEEP_MACHINE = 'tradai-${sls:stage}-backtest-sweep';
 const SWEEP_LIMITS = {
   MAX_SWEEP_VARIANTS: '${self:custom.maxSweepVariants}',
   MAX_SWEEP_CONCURRENCY: '${self:custom.maxSweepConcurrency}',
+  FARGATE_SPOT_VCPU_QUOTA: '${self:custom.fargateSpotVcpuQuota}',
+  MAX_SWEEP_USD: '${self:custom.maxSweepUsd}',
   SWEEP_WAVE_SECONDS: '${self:custom.sweepWaveSeconds}',
   SWEEP_TIMEOUT_SECONDS: '604800',
   DATA_SYNC_TIMEOUT_SECONDS: '3000',
