@@ -88,6 +88,34 @@ describe('backtest-sweep: the leaderboard, not the S3 objects', () => {
     expect(run.stdout).toContain('As the case expects (SUCCEEDED).');
   });
 
+  it('--dry-run prices a sweep before it starts and runs nothing; over the budget it is refused by field (exit 1)', () => {
+    // Act
+    const priced = simulate('backtest-sweep --case Sweep1000 --dry-run');
+    const over = shell(
+      'TRADAI_MAX_SWEEP_USD=10 npm run --silent simulate -- backtest-sweep --case Sweep1000 --dry-run',
+      box.dir,
+    );
+    const misused = shell('npm run --silent simulate -- backtest --dry-run', box.dir);
+
+    // Assess
+    expect(priced.status).toBe(0);
+    expect(priced.stdout).toContain(
+      '1,000 backtest executions, as 100 child executions of 10 variants each, 5 at once (50 variants)',
+    );
+    expect(priced.stdout).toMatch(
+      /Bill at most: \$\d+\.\d\d \(Step Functions \$\d+\.\d\d, Fargate Spot \$\d+\.\d\d\)/,
+    );
+    expect(priced.stdout).not.toContain('What changed in the world');
+    expect(over.status).toBe(1);
+    expect(over.stdout).toMatch(
+      /^Refused before it starts: Invalid sweep request: grid: 1000 variants would cost up to \$\d+\.\d\d .* over this stage's \$10 a sweep/m,
+    );
+    expect(misused.status).toBe(2);
+    expect(misused.stderr).toContain(
+      '--dry-run prices a sweep before it starts: it is for backtest-sweep, not backtest',
+    );
+  });
+
   it('FailuresBeyondTolerance: the partial leaderboard and the failures; --verbose lists the S3 objects; --top 3', () => {
     // Act
     const run = simulate('backtest-sweep --case FailuresBeyondTolerance --top 3 --verbose');
