@@ -247,11 +247,44 @@ describe("a run's objects: prepare-config, transform-results and cleanup-resourc
     const result = answer(invokePackaged('validate-sweep', sampleEvent('validate-sweep')));
 
     // Assess
-    expect(result).toMatchObject({ variant_count: 6, items: { bucket: RUNS } });
+    expect(result).toMatchObject({ variant_count: 6, stage: { name: 'in_sample', items: { bucket: RUNS } } });
     const items = JSON.parse(String(await text(RUNS, 'sweeps/sweep-20260105-momentum-sl/items.json')));
     expect(items.map((item: { run_id: string }) => item.run_id)).toEqual(
       Array.from({ length: 6 }, (_, i) => `sweep-20260105-momentum-sl-${i}`),
     );
+
+    // Act: a re-run of the two variants its leaderboard lists as failed, from the settings it wrote.
+    const { s3 } = aws();
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: RUNS,
+        Key: 'sweeps/sweep-20260105-momentum-sl/leaderboard.json',
+        Body: JSON.stringify({
+          attempt: 0,
+          failures: [{ run_id: 'sweep-20260105-momentum-sl-2' }, { run_id: 'sweep-20260105-momentum-sl-5' }],
+          not_run: [],
+        }),
+      }),
+    );
+    const rerun = answer(
+      invokePackaged('validate-sweep', {
+        request: { rerun_failed: { sweep_id: 'sweep-20260105-momentum-sl', attempt: 1 } },
+      }),
+    );
+
+    // Assess
+    expect(rerun).toMatchObject({
+      stage: { name: 'rerun', attempt: 1 },
+      previous_attempt: 0,
+      variant_count: 6,
+    });
+    const again = JSON.parse(
+      String(await text(RUNS, 'sweeps/sweep-20260105-momentum-sl/rerun-1/items.json')),
+    );
+    expect(again.map((item: { run_id: string }) => item.run_id)).toEqual([
+      'sweep-20260105-momentum-sl-2r1',
+      'sweep-20260105-momentum-sl-5r1',
+    ]);
   });
 });
 
