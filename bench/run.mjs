@@ -8,13 +8,15 @@
 //            (the map is read only when an invocation fails, so at init it should cost nothing)
 // All ratios come from this one run. Budgets (issue #2): the zip sls ships (code and source map)
 // <= 150 KB, shipped init <= 0.75 x plain;
-// and npm start <= 1.0 s median wall (the simulator's issue).
-// Flags: --runs N (default 25), --strict (exit 1 when a budget is missed).
+// and npm start <= 1.0 s median wall (the simulator's issue); a 1,000-variant sweep <= 6 s wall, a
+// 10,000-variant one <= 60 s, each <= 1 GB peak RSS, and the 10,000 no slower than 10 x the 1,000.
+// Flags: --runs N (default 25), --strict (exit 1 when a budget is missed), --sweeps 1000 (only the
+// 1,000-variant sweep; default 1000,10000).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { zipSync } from 'fflate';
 import { bundle, plainBuildOptions } from '../scripts/bundle.mjs';
 
@@ -236,30 +238,115 @@ console.log(
     `${startMedian <= START_BUDGET_MS ? 'ok' : 'MISSED'} (${(startMedian / START_BUDGET_MS).toFixed(2)} x budget)`,
 );
 
-// Sweep1000: a 1,000-variant parameter sweep at concurrency 50 on the local Distributed Map.
-const SWEEP_BUDGET_MS = 20_000;
-const sweepStart = performance.now();
-const sweep = spawnSync(
-  process.execPath,
-  [
-    path.join(root, 'packages/simulator/bin/tradai-sim.mjs'),
-    'backtest-sweep',
-    '--case',
-    'Sweep1000',
-    '--json',
-  ],
-  { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+// Parameter sweeps on the local Distributed Map, each in a fresh simulator process: Sweep1000 (the
+// case: 40 stop-losses x 25 fees at concurrency 50, 20 waves) and 10,000 variants generated from it
+// (100 stop-losses x 100 fees at concurrency 500, 20 waves too), then whether the time grows no
+// faster than the variants. The stage's default caps refuse a 10,000-variant sweep; its child gets
+// the caps a stage would be deployed with for it (TRADAI_MAX_SWEEP_*, serverless.yml).
+const SWEEP_BUDGETS = { 1000: 6_000, 10000: 60_000 };
+const SWEEP_RSS_BUDGET_BYTES = 1024 ** 3;
+const SWEEP_RATIO_BUDGET = 1.0;
+const SWEEP_10K_CONCURRENCY = 500;
+const wantedSweeps = (args.includes('--sweeps') ? String(args[args.indexOf('--sweeps') + 1]) : '1000,10000')
+  .split(',')
+  .map(Number);
+const sweepCases = JSON.parse(
+  readFileSync(path.join(root, 'state-machines/backtest-sweep.cases.json'), 'utf8'),
 );
-const sweepWall = performance.now() - sweepStart;
-if (sweep.status !== 0)
-  throw new Error(`Sweep1000 failed:\n${sweep.stdout.slice(0, 2000)}\n${sweep.stderr.slice(0, 2000)}`);
-const sweepRun = JSON.parse(sweep.stdout);
-console.log(
-  `\nSweep1000 (backtest-sweep, 1,000 variants, concurrency 50): ${ms(sweepWall)} ms wall ` +
-    `(the run itself ${sweepRun.real_ms} ms), ${(sweepRun.simulated_ms / 3_600_000).toFixed(1)} h simulated, ` +
-    `$${sweepRun.bill.per_execution_usd.toFixed(2)}; budget <= ${SWEEP_BUDGET_MS} ms: ` +
-    `${sweepWall <= SWEEP_BUDGET_MS ? 'ok' : 'MISSED'} (${(sweepWall / SWEEP_BUDGET_MS).toFixed(2)} x budget)`,
+const sweepSample = JSON.parse(readFileSync(path.join(root, 'events/backtest-sweep.json'), 'utf8'));
+const sweep10000Input = path.join(outDir, 'sweep-10000.json');
+writeFileSync(
+  sweep10000Input,
+  JSON.stringify({
+    ...sweepSample,
+    ...sweepCases.cases.Sweep1000.input,
+    sweep_id: 'sweep-10000',
+    grid: {
+      stoploss: Array.from({ length: 100 }, (_, i) => -Number(((i + 1) * 0.005).toFixed(3))),
+      fee: Array.from({ length: 100 }, (_, i) => Number(((i + 1) * 0.0001).toFixed(4))),
+    },
+    max_concurrency: SWEEP_10K_CONCURRENCY,
+  }),
 );
+const SWEEPS = {
+  1000: {
+    label: 'Sweep1000 (the case: 1,000 variants, concurrency 50)',
+    args: ['--case', 'Sweep1000'],
+    env: {},
+  },
+  10000: {
+    label: `10,000 variants (100 x 100, concurrency ${SWEEP_10K_CONCURRENCY})`,
+    args: ['--input', sweep10000Input],
+    env: {
+      TRADAI_MAX_SWEEP_VARIANTS: '10000',
+      TRADAI_MAX_SWEEP_CONCURRENCY: String(SWEEP_10K_CONCURRENCY),
+      // One variant a vCPU: the account's Fargate Spot quota must allow 500 at once.
+      TRADAI_FARGATE_SPOT_VCPU_QUOTA: String(SWEEP_10K_CONCURRENCY),
+    },
+  },
+};
+/** One sweep in a fresh process: its wall time, peak RSS (bench/rss-probe.mjs, on fd 3) and its JSON. */
+const runSweep = (size) => {
+  const { args: sweepArgs, env } = SWEEPS[size];
+  const started = performance.now();
+  const run = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      pathToFileURL(path.join(root, 'bench/rss-probe.mjs')).href,
+      path.join(root, 'packages/simulator/bin/tradai-sim.mjs'),
+      'backtest-sweep',
+      ...sweepArgs,
+      '--json',
+    ],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 512 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    },
+  );
+  const wall = performance.now() - started;
+  if (run.status !== 0)
+    throw new Error(
+      `The ${size}-variant sweep failed:\n${run.stdout.slice(0, 2000)}\n${run.stderr.slice(0, 2000)}`,
+    );
+  return { wall, rssBytes: Number(run.output[3]) * 1024, result: JSON.parse(run.stdout) };
+};
+const mb = (bytes) => `${(bytes / 1024 ** 2).toFixed(0)} MB`;
+const verdict = (ok) => (ok ? 'ok' : 'MISSED');
+const sweepTimes = {};
+let sweepsOk = true;
+console.log('\nParameter sweeps (backtest-sweep on the local Distributed Map, a fresh process each):');
+for (const size of [1000, 10000]) {
+  if (!wantedSweeps.includes(size)) {
+    console.log(`  ${SWEEPS[size].label}: SKIPPED (--sweeps ${wantedSweeps.join(',')})`);
+    continue;
+  }
+  const { wall, rssBytes, result } = runSweep(size);
+  const budget = SWEEP_BUDGETS[size];
+  const ok = wall <= budget && rssBytes <= SWEEP_RSS_BUDGET_BYTES;
+  sweepsOk &&= ok;
+  sweepTimes[size] = wall;
+  console.log(
+    `  ${SWEEPS[size].label}: ${ms(wall)} ms wall (the run itself ${result.real_ms} ms), peak RSS ${mb(rssBytes)}, ` +
+      `${(result.simulated_ms / 3_600_000).toFixed(1)} h simulated, $${result.bill.per_execution_usd.toFixed(2)}; ` +
+      `budget <= ${budget} ms and <= ${mb(SWEEP_RSS_BUDGET_BYTES)}: ${verdict(ok)} ` +
+      `(${(wall / budget).toFixed(2)} x time budget, ${(rssBytes / SWEEP_RSS_BUDGET_BYTES).toFixed(2)} x RSS budget)`,
+  );
+}
+if (sweepTimes[1000] !== undefined && sweepTimes[10000] !== undefined) {
+  const ratio = sweepTimes[10000] / (10 * sweepTimes[1000]);
+  sweepsOk &&= ratio <= SWEEP_RATIO_BUDGET;
+  console.log(
+    `  10,000 vs 1,000 variants: ${ms(sweepTimes[10000])} ms / (10 x ${ms(sweepTimes[1000])} ms) = ${ratio.toFixed(2)} ` +
+      `(linear or better: budget <= ${SWEEP_RATIO_BUDGET.toFixed(1)}): ${verdict(ratio <= SWEEP_RATIO_BUDGET)} ` +
+      `(${(ratio / SWEEP_RATIO_BUDGET).toFixed(2)} x budget)`,
+  );
+} else {
+  console.log('  10,000 vs 1,000 variants: SKIPPED (needs both sweeps)');
+}
 
 if (rows.some((row) => !row.sdk)) {
   console.log(
@@ -267,5 +354,8 @@ if (rows.some((row) => !row.sdk)) {
       'stays near 1 whatever the build options; its absolute init is the number to watch.',
   );
 }
-if (strict && (table.some((row) => !row.ok) || triggerRatio >= 2 || startMedian > START_BUDGET_MS))
+if (
+  strict &&
+  (table.some((row) => !row.ok) || triggerRatio >= 2 || startMedian > START_BUDGET_MS || !sweepsOk)
+)
   process.exit(1);
