@@ -45,12 +45,17 @@ const passesRolesToEcsTasks = (Sid: string, customRoleNames: string[]): Statemen
 const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 
 /** An S3 object grant: `actions` on the keys `keys` (a pattern) of the bucket `self:custom.<bucket>`. */
-const s3Objects = (Sid: string, Action: string | string[], bucket: string, keys: string): Statement => ({
-  Sid,
-  Effect: 'Allow',
-  Action,
-  Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::\${self:custom.${bucket}}/${keys}` },
-});
+const s3Objects = (
+  Sid: string,
+  Action: string | string[],
+  bucket: string,
+  keys: string | string[],
+): Statement => {
+  const arn = (key: string) => ({
+    'Fn::Sub': `arn:\${AWS::Partition}:s3:::\${self:custom.${bucket}}/${key}`,
+  });
+  return { Sid, Effect: 'Allow', Action, Resource: Array.isArray(keys) ? keys.map(arn) : arn(keys) };
+};
 
 /**
  * ListBucket on `self:custom.<bucket>`, under `prefix` only. With it a missing key reads as 404
@@ -385,7 +390,19 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
       RUNS_BUCKET: '${self:custom.runsBucket}',
       ...SWEEP_LIMITS,
     },
-    statements: [s3Objects('WriteSweepItems', 's3:PutObject', 'runsBucket', 'sweeps/*/items.json')],
+    statements: [
+      // A sweep's items (a re-run's under rerun-<n>/) and its settings, which a re-run reads back
+      // with the leaderboard (docs/decisions/0045).
+      s3Objects('WriteSweepItems', 's3:PutObject', 'runsBucket', 'sweeps/*/items.json'),
+      s3Objects('WriteSweepSettings', 's3:PutObject', 'runsBucket', 'sweeps/*/sweep.json'),
+      // A sweep never run reads as 404 (NoSuchKey), named by field, not as 403.
+      s3Listing('ListSweeps', 'runsBucket', 'sweeps/*'),
+      s3Objects('ReadSweepForRerun', 's3:GetObject', 'runsBucket', [
+        'sweeps/*/sweep.json',
+        'sweeps/*/items.json',
+        'sweeps/*/leaderboard.json',
+      ]),
+    ],
   },
   {
     key: 'aggregateSweep',
@@ -395,9 +412,13 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
     memorySize: 1024,
     environment: {},
     statements: [
-      s3Listing('ListTheMapRunResults', 'runsBucket', 'sweeps/*/results/*'),
+      // Every stage's results: sweeps/<id>/results/, rerun-<n>/results/, holdout-<n>/results/.
+      s3Listing('ListTheMapRunResults', 'runsBucket', 'sweeps/*'),
       s3Objects('ReadTheMapRunResults', 's3:GetObject', 'runsBucket', 'sweeps/*/results/*'),
-      s3Objects('WriteTheLeaderboards', 's3:PutObject', 'runsBucket', 'sweeps/*/leaderboard.*'),
+      s3Objects('WriteTheLeaderboards', 's3:PutObject', 'runsBucket', [
+        'sweeps/*/leaderboard.*',
+        'sweeps/*/holdout-*/items.json',
+      ]),
     ],
   },
   {
