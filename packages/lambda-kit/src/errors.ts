@@ -93,8 +93,14 @@ export const FAIL_FAST_ERRORS: readonly string[] = [
   ErrorNames.configuration,
 ];
 
-/** What every Lambda task in a state machine retries with backoff. */
+/**
+ * What every Lambda task in a state machine retries with backoff: AWS's own list for a Lambda
+ * task (Step Functions developer guide, "Handling transient Lambda service exceptions":
+ * Lambda.ClientExecutionTimeoutException, ServiceException, AWSLambdaException,
+ * SdkClientException), throttling, and our own transient error.
+ */
 export const RETRYABLE_LAMBDA_ERRORS: readonly string[] = [
+  'Lambda.ClientExecutionTimeoutException',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
