@@ -180,13 +180,23 @@ export const sweepExecutionNameOf = (body: unknown, limits: SweepLimits): string
 export const SWEEP_STAGES = ['in_sample', 'rerun', 'holdout'] as const;
 export type SweepStageName = (typeof SWEEP_STAGES)[number];
 
+/** `sweeps/<sweep_id>`, or under it `rerun-<n>` or `holdout-<n>`, as a pattern. */
+const STAGE_BASE = 'sweeps/[A-Za-z0-9][A-Za-z0-9_-]{0,55}(?:/(?:rerun|holdout)-\\d{1,2})?';
+
 /** Where one stage's Distributed Map reads its items and writes its results, under `sweeps/<sweep_id>/`. */
 export const sweepStageSchema = z.strictObject({
   name: z.enum(SWEEP_STAGES),
   /** 0 for the sweep's own execution; n for its n-th re-run (and that execution's held-out stage). */
   attempt: wholeIn(0, MAX_RERUN_ATTEMPTS),
-  items: z.strictObject({ bucket: bucketNameSchema, key: z.string() }),
-  results: z.strictObject({ bucket: bucketNameSchema, prefix: z.string() }),
+  // Only the places sweepStage builds: a stage may not point a Map at any other key.
+  items: z.strictObject({
+    bucket: bucketNameSchema,
+    key: z.string().check(z.regex(new RegExp(`^${STAGE_BASE}/items\\.json$`))),
+  }),
+  results: z.strictObject({
+    bucket: bucketNameSchema,
+    prefix: z.string().check(z.regex(new RegExp(`^${STAGE_BASE}/results$`))),
+  }),
   /** The Map Run's own tolerance: failed batches, of infrastructure (the variants' is the sweep's). */
   tolerated_failure_percentage: z.number().check(z.gte(0), z.lte(100)),
 });

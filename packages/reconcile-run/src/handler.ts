@@ -84,15 +84,21 @@ const errorOf = (detail: FailedEnd) => ({
       : 'The execution ran past its TimeoutSeconds before it could record or report its end'),
 });
 
-/** The run ids this execution may own: its name (the triggers' and the API's rule) and its input's run_id. */
+/**
+ * The run ids this execution may own: its name (the triggers' and the API's rule), its input's
+ * run_id, and, for a sweep's re-run of failures (`<sweep_id>-rerun-<n>`), the sweep's record, which
+ * its RecordRerunRunning claimed (docs/decisions/0045). Each is held to the owning execution's ARN.
+ */
 const candidateRunIds = (detail: StatusChange): string[] => {
-  let inputRunId: unknown;
+  let input: { run_id?: unknown; rerun_failed?: { sweep_id?: unknown } } = {};
   try {
-    inputRunId = (JSON.parse(detail.input ?? '{}') as { run_id?: unknown }).run_id;
+    input = (JSON.parse(detail.input ?? '{}') ?? {}) as typeof input;
   } catch {
-    inputRunId = undefined;
+    input = {};
   }
-  return [...new Set([detail.name, inputRunId])].filter((id): id is string => check(runIdSchema, id).ok);
+  return [...new Set([detail.name, input.run_id, input.rerun_failed?.sweep_id])].filter(
+    (id): id is string => check(runIdSchema, id).ok,
+  );
 };
 
 /**

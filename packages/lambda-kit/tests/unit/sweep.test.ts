@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { expandSweep, sweepExecutionInput, sweepExecutionNameOf, sweepLimitsOf } from '../../src/sweep';
+import {
+  expandSweep,
+  sweepExecutionInput,
+  sweepExecutionNameOf,
+  sweepLimitsOf,
+  sweepStage,
+  sweepStageSchema,
+} from '../../src/sweep';
 import { SPEC_TEST_INPUT } from '../../src/testing';
 
 const limits = { maxVariants: 1_000, maxConcurrency: 50 };
@@ -327,5 +334,27 @@ describe('a sweep against its budget and the Fargate quota', () => {
     expect(act).toThrow(
       "Invalid sweep request: max_concurrency: must be at most 6 (the account's Fargate Spot quota, 6 vCPU, over 1 vCPU a variant)",
     );
+  });
+});
+
+describe('sweepStageSchema', () => {
+  it('takes the places sweepStage builds, and no other key', () => {
+    for (const stage of [
+      sweepStage('runs', 'sw-1', 'in_sample', 0, 10),
+      sweepStage('runs', 'sw-1', 'rerun', 3, 10),
+      sweepStage('runs', 'sw-1', 'holdout', 0, 100),
+    ])
+      expect(sweepStageSchema.safeParse(stage).success).toBe(true);
+    const stage = sweepStage('runs', 'sw-1', 'in_sample', 0, 10);
+    expect(
+      sweepStageSchema.safeParse({ ...stage, items: { bucket: 'runs', key: 'runs/../secrets.json' } })
+        .success,
+    ).toBe(false);
+    expect(
+      sweepStageSchema.safeParse({
+        ...stage,
+        results: { bucket: 'runs', prefix: 'sweeps/sw-1/results/../x' },
+      }).success,
+    ).toBe(false);
   });
 });

@@ -207,6 +207,26 @@ describe('reconcile-run', () => {
     expect(notices()[0]).not.toHaveProperty('sweep_id');
   });
 
+  it("closes the sweep's record when a re-run of its failures is aborted: the re-run claimed it", async () => {
+    // Prepare: RecordRerunRunning put the sweep's record under the re-run's execution
+    const rerunArn =
+      'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-backtest-sweep:grid-24-rerun-1';
+    const world = tables({ 'grid-24': { status: { S: 'RUNNING' }, execution_arn: { S: rerunArn } } });
+
+    // Act
+    await invoke(
+      statusChangeEvent('ABORTED', {
+        machine: 'tradai-dev-backtest-sweep',
+        executionArn: rerunArn,
+        name: 'grid-24-rerun-1',
+        input: JSON.stringify({ rerun_failed: { sweep_id: 'grid-24', attempt: 1 } }),
+      }),
+    );
+
+    // Assess
+    expect(world.records['grid-24']?.status?.S).toBe('ABORTED');
+  });
+
   it("hands notify-completion an aborted variant's sweep_id, so the sweep alone notifies", async () => {
     // Prepare: a variant of sweep grid-24, running when the sweep was stopped
     const variantArn = 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-backtest:grid-24-3';
