@@ -73,6 +73,24 @@ export const RolloutFailedError = namedErrorClass('RolloutFailedError');
 /** The rollout did not finish within the time the service's own settings allow (docs/decisions/0031). */
 export const RolloutTimedOutError = namedErrorClass('RolloutTimedOutError');
 
+/**
+ * The deploy's lease on its service is no longer its own (it expired and another deploy took it,
+ * e.g. before a redrive): the service must not be touched.
+ */
+export const LeaseLostError = namedErrorClass('LeaseLostError');
+
+/** Another service trades the exchange account a live deploy would use (one bot per account). */
+export const ExchangeAccountInUseError = namedErrorClass('ExchangeAccountInUseError');
+
+/** The bot has open trades and the deploy's policy is to refuse while any is open. */
+export const TradesOpenError = namedErrorClass('TradesOpenError');
+
+/** The new bot does not know trades the old one had open: they would be left unmanaged. */
+export const OpenTradesLostError = namedErrorClass('OpenTradesLostError');
+
+/** ECS runs the bot's task but freqtrade does not answer its health check (or is not `running`). */
+export const BotNotAnsweringError = namedErrorClass('BotNotAnsweringError');
+
 /** Error names the state machines match on, so ASL and code cannot drift apart silently. */
 export const ErrorNames = {
   validation: 'ValidationError',
@@ -84,6 +102,11 @@ export const ErrorNames = {
   rolloutInProgress: 'RolloutInProgressError',
   rolloutFailed: 'RolloutFailedError',
   rolloutTimedOut: 'RolloutTimedOutError',
+  leaseLost: 'LeaseLostError',
+  exchangeAccountInUse: 'ExchangeAccountInUseError',
+  tradesOpen: 'TradesOpenError',
+  openTradesLost: 'OpenTradesLostError',
+  botNotAnswering: 'BotNotAnsweringError',
 } as const;
 
 /** Errors that can never succeed on a retry: no Retry may list them (which of them page: failure-classes.ts). */

@@ -17,6 +17,11 @@ export const BUSINESS_FAILURES: readonly string[] = [
   'DeploymentRefusedError',
   // Another deploy of the same service holds its lease: nothing was touched; retry after it ends.
   'DeploymentInProgressError',
+  // Refused before the service was touched (docs/decisions/0046): open trades under the refuse
+  // policy, an exchange account another service trades, a lease another deploy took over.
+  'TradesOpenError',
+  'ExchangeAccountInUseError',
+  'LeaseLostError',
   'DataQualityError',
   // The nested data sync failed: its own execution is classified (and pages) on its own.
   'DataSyncFailedError',

@@ -6,6 +6,16 @@ export {
   isTransientAwsError,
   toWorkflowError,
 } from './aws-errors';
+export {
+  BOT_API_PORT,
+  BOT_DB_DIRECTORY,
+  type BotSettings,
+  exchangeKeysIn,
+  RUN_ONLY_KEYS,
+  renderBotConfig,
+  strategyHash,
+  strategyPartOf,
+} from './bot-config';
 export { createLimiter, mapWithConcurrency } from './concurrency';
 export { readEnvironment } from './config';
 export {
@@ -51,26 +61,39 @@ export {
   symbolKeySegment,
 } from './dataset-manifest';
 export {
+  callerArnSchema,
+  DEFAULT_DRY_RUN_WALLET,
   DEPLOY_ENVIRONMENTS,
   type DeployEnvironment,
   type DeployRequest,
   deployRequestSchema,
+  type ExchangeCredentials,
+  exchangeAccountOf,
+  exchangeCredentialsSchema,
   MAX_ROLLOUT_SECONDS,
+  OPEN_TRADE_POLICIES,
+  type OpenTradePolicy,
   ROLLOUT_POLL_SECONDS,
+  sweepPromotionSchema,
   tradingServiceName,
 } from './deploy';
 export {
   BacktestResultError,
+  BotNotAnsweringError,
   ConfigurationError,
   DataStaleError,
   DeploymentRefusedError,
   ErrorNames,
+  ExchangeAccountInUseError,
   FAIL_FAST_ERRORS,
   type FieldIssue,
+  LeaseLostError,
+  OpenTradesLostError,
   RETRYABLE_LAMBDA_ERRORS,
   RolloutFailedError,
   RolloutInProgressError,
   RolloutTimedOutError,
+  TradesOpenError,
   TransientAwsError,
   ValidationError,
 } from './errors';
