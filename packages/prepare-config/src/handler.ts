@@ -16,6 +16,7 @@ import {
   runIdSchema,
   runsEnvironment,
   s3Uri,
+  strategyHash,
   strategyNameSchema,
   strategyParameterFile,
   toFreqtradeTimerange,
@@ -63,6 +64,11 @@ export interface PreparedRun {
    * `.json`), or "" when the run sets no parameter and the strategy's own apply.
    */
   params_path: string;
+  /**
+   * `sha256:` of the strategy's part of the config and its parameters (lambda-kit bot-config.ts):
+   * recorded with the run, so a deploy can prove a bot runs what this backtest tested.
+   */
+  strategy_hash: string;
 }
 
 const PARAMETERS_FIELD = 'config_overrides.strategy_parameters';
@@ -186,6 +192,7 @@ export const { handler } = createWorkflowHandler({
       timerange: toFreqtradeTimerange(input.start_date, input.end_date),
       results_path: s3Uri(env.RUNS_BUCKET, run.results.listPrefix),
       params_path: Object.keys(parameters).length > 0 ? s3Uri(env.RUNS_BUCKET, run.parametersKey) : '',
+      strategy_hash: strategyHash(config, parameters),
     };
     tools.metrics.addMetric('RunConfigsWritten', MetricUnit.Count, 1);
     tools.logger.info('Run config written', { run_id: input.run_id, ...prepared });

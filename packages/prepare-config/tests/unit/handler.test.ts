@@ -4,6 +4,7 @@ import {
   deepMerge,
   freqtradeLoadsParameterFile,
   s3Prefix,
+  strategyHash,
   type Timeframe,
 } from '@tradai/lambda-kit';
 import {
@@ -95,7 +96,10 @@ describe('prepare-config', () => {
       timerange: '20240101-20240601',
       results_path: 's3://tradai-dev-backtest-runs/runs/run-42/results/',
       params_path: '',
+      strategy_hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
     });
+    // What the run records is the hash of the file it wrote (a deploy recomputes it from the file).
+    expect(prepared.strategy_hash).toBe(strategyHash(written() as Record<string, unknown>, {}));
     expect(s3Mock).toReceiveCommandWith(GetObjectCommand, {
       Bucket: 'tradai-dev-strategies',
       Key: 'strategies/MomentumStrategy/1.0.0/config.json',
