@@ -1,0 +1,1 @@
+export { environment, handler, type RenderedBot, renderBotConfigInput as input } from './handler';

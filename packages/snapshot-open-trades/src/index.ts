@@ -1,0 +1,1 @@
+export { environment, handler, type OpenTradesSnapshot, snapshotOpenTradesInput as input } from './handler';

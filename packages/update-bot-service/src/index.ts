@@ -1,0 +1,1 @@
+export { environment, handler, type ServiceUpdate, updateBotServiceInput as input } from './handler';
