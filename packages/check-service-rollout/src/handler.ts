@@ -1,7 +1,13 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import {
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+} from '@aws-sdk/client-ecs';
 import {
   awsClientConfig,
+  BotNotAnsweringError,
   ConfigurationError,
   createWorkflowHandler,
   MAX_ROLLOUT_SECONDS,
@@ -39,6 +45,12 @@ export const environment = z.object({
   ),
 });
 
+/**
+ * How long the bot's health check may take to decide once ECS runs the task: its start period and
+ * three failed checks (pin-task-definition BOT_HEALTH_CHECK: 120 s + 3 x 30 s).
+ */
+export const BOT_HEALTH_SECONDS = 120 + 3 * 30;
+
 /** ECS's default stopTimeout: SIGTERM, then SIGKILL 30 s later. */
 export const STOP_TIMEOUT_SECONDS = 30;
 
@@ -66,7 +78,30 @@ export interface RolloutState {
   state: 'COMPLETED';
   running: number;
   desired: number;
+  /** The bot's tasks that pass their health check (freqtrade answers and is running). */
+  healthy: number;
 }
+
+/**
+ * The health of the service's RUNNING tasks of `taskDefinition`, as ECS reports the container
+ * health check (HEALTHY, UNHEALTHY, UNKNOWN while the check has not yet decided).
+ */
+const taskHealth = async (cluster: string, service: string, taskDefinition: string) => {
+  const { taskArns = [] } = await ecs
+    .send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus: 'RUNNING' }))
+    .catch((error: unknown) => {
+      throw toWorkflowError(error, `Listing the tasks of ${service}`);
+    });
+  if (taskArns.length === 0) return [];
+  const { tasks = [] } = await ecs
+    .send(new DescribeTasksCommand({ cluster, tasks: taskArns.slice(0, 100) }))
+    .catch((error: unknown) => {
+      throw toWorkflowError(error, `Describing the tasks of ${service}`);
+    });
+  return tasks
+    .filter((task) => task.taskDefinitionArn === taskDefinition && task.lastStatus === 'RUNNING')
+    .map((task) => task.healthStatus ?? 'UNKNOWN');
+};
 
 /**
  * Whether the service finished rolling out `task_definition_arn`: COMPLETED returns; still rolling
@@ -105,12 +140,12 @@ export const { handler } = createWorkflowHandler({
         `Rollout of ${task_definition_arn} failed: ${primary.rolloutStateReason ?? 'no reason given'}`,
       );
     }
+    const budget = rolloutBudgetSeconds(service, {
+      taskStartSeconds: env.ROLLOUT_TASK_START_SECONDS,
+      deregistrationDelaySeconds: env.ROLLOUT_DEREGISTRATION_DELAY_SECONDS,
+    });
+    const elapsed = primary.createdAt ? (Date.now() - primary.createdAt.getTime()) / 1000 : 0;
     if (primary.rolloutState !== 'COMPLETED' || running < desired) {
-      const budget = rolloutBudgetSeconds(service, {
-        taskStartSeconds: env.ROLLOUT_TASK_START_SECONDS,
-        deregistrationDelaySeconds: env.ROLLOUT_DEREGISTRATION_DELAY_SECONDS,
-      });
-      const elapsed = primary.createdAt ? (Date.now() - primary.createdAt.getTime()) / 1000 : 0;
       if (elapsed > budget) {
         tools.metrics.addMetric('RolloutsTimedOut', MetricUnit.Count, 1);
         throw new RolloutTimedOutError(
@@ -122,7 +157,28 @@ export const { handler } = createWorkflowHandler({
         `${service_name}: ${running}/${desired} tasks running (${primary.rolloutState ?? 'unknown'})`,
       );
     }
+    // ECS says RUNNING; healthy means freqtrade answers (the task's health check, pin-task-definition).
+    const health = desired === 0 ? [] : await taskHealth(env.ECS_CLUSTER, service_name, task_definition_arn);
+    const healthy = health.filter((status) => status === 'HEALTHY').length;
+    if (health.includes('UNHEALTHY')) {
+      tools.metrics.addMetric('BotsNotAnswering', MetricUnit.Count, 1);
+      throw new BotNotAnsweringError(
+        `${service_name}: ECS runs ${task_definition_arn}, but its health check fails: freqtrade does not answer /api/v1/ping, or is not running`,
+      );
+    }
+    if (healthy < desired) {
+      if (elapsed > budget + BOT_HEALTH_SECONDS) {
+        tools.metrics.addMetric('BotsNotAnswering', MetricUnit.Count, 1);
+        throw new BotNotAnsweringError(
+          `${service_name}: ${healthy}/${desired} tasks healthy ${Math.round(elapsed)} s after the deploy: freqtrade never answered its health check`,
+        );
+      }
+      tools.metrics.addMetric('RolloutChecksInProgress', MetricUnit.Count, 1);
+      throw new RolloutInProgressError(
+        `${service_name}: ${healthy}/${desired} tasks healthy (health check pending)`,
+      );
+    }
     tools.metrics.addMetric('RolloutsCompleted', MetricUnit.Count, 1);
-    return { state: 'COMPLETED', running, desired };
+    return { state: 'COMPLETED', running, desired, healthy };
   },
 });

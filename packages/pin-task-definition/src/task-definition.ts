@@ -1,10 +1,11 @@
 import {
+  type ContainerDefinition,
   DescribeTaskDefinitionCommand,
   type ECSClient,
   RegisterTaskDefinitionCommand,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { ConfigurationError, toWorkflowError } from '@tradai/lambda-kit';
+import { ConfigurationError, canonicalJson, toWorkflowError } from '@tradai/lambda-kit';
 
 /** Tag on each pinned revision: the template revision it was cloned from. */
 export const TEMPLATE_TAG = 'tradai:template';
@@ -19,8 +20,17 @@ const describe = async (ecs: ECSClient, family: string) => {
   }
 };
 
-const imageOf = (definition: TaskDefinition | undefined, container: string) =>
-  definition?.containerDefinitions?.find((c) => c.name === container)?.image;
+const containerOf = (definition: TaskDefinition | undefined, container: string) =>
+  definition?.containerDefinitions?.find((c) => c.name === container);
+
+/** What a pinned revision must hold to be reused: the image, and what a bot's container adds. */
+const pinnedPart = (container: ContainerDefinition | undefined) =>
+  canonicalJson({
+    image: container?.image,
+    environment: container?.environment ?? [],
+    secrets: container?.secrets ?? [],
+    healthCheck: container?.healthCheck ?? null,
+  });
 
 export interface PinnedTaskDefinition {
   task_definition_arn: string;
@@ -42,23 +52,28 @@ export const pinTaskDefinition = async (
     container: string;
     imageUri: string;
     tags: Record<string, string>;
+    /** The strategy container as this task runs it (a trading bot's adds its files and secrets). */
+    shape?: (template: TaskDefinition, container: ContainerDefinition) => ContainerDefinition;
   },
 ): Promise<PinnedTaskDefinition> => {
   const template = (await describe(ecs, options.templateFamily))?.taskDefinition;
   if (!template?.taskDefinitionArn) {
     throw new ConfigurationError(`Backtest task template ${options.templateFamily} does not exist`);
   }
-  if (!imageOf(template, options.container)) {
+  const templateContainer = containerOf(template, options.container);
+  if (!templateContainer?.image) {
     throw new ConfigurationError(
       `Backtest task template ${options.templateFamily} has no container named ${options.container}`,
     );
   }
+  const imaged = { ...templateContainer, image: options.imageUri };
+  const desired = options.shape ? options.shape(template, imaged) : imaged;
 
   const current = await describe(ecs, options.family);
   const currentTemplate = current?.tags?.find((tag) => tag.key === TEMPLATE_TAG)?.value;
   if (
     current?.taskDefinition?.taskDefinitionArn &&
-    imageOf(current.taskDefinition, options.container) === options.imageUri &&
+    pinnedPart(containerOf(current.taskDefinition, options.container)) === pinnedPart(desired) &&
     currentTemplate === template.taskDefinitionArn
   ) {
     return { task_definition_arn: current.taskDefinition.taskDefinitionArn, registered: false };
@@ -69,7 +84,7 @@ export const pinTaskDefinition = async (
       new RegisterTaskDefinitionCommand({
         family: options.family,
         containerDefinitions: (template.containerDefinitions ?? []).map((container) =>
-          container.name === options.container ? { ...container, image: options.imageUri } : container,
+          container.name === options.container ? desired : container,
         ),
         taskRoleArn: template.taskRoleArn,
         executionRoleArn: template.executionRoleArn,

@@ -27,6 +27,12 @@ export const startWorkflowInput = z.looseObject({
   resource: z.string(),
   httpMethod: z.string(),
   body: z.nullable(z.optional(z.string())),
+  /** The IAM identity API Gateway authenticated (`authorizer: aws_iam`): who asked. */
+  requestContext: z.optional(
+    z.looseObject({
+      identity: z.optional(z.looseObject({ userArn: z.nullable(z.optional(z.string())) })),
+    }),
+  ),
 });
 
 const machineName = z
@@ -51,7 +57,7 @@ interface Route {
   id: 'request_id' | 'sweep_id';
   check: (body: unknown, env: Environment) => Checked;
   /** The execution's input: the request's JSON with sorted keys, unless the route says otherwise. */
-  input?: (request: Record<string, unknown>) => string;
+  input?: (request: Record<string, unknown>, caller: string | undefined) => string;
 }
 const bySchema =
   (schema: Schema) =>
@@ -84,6 +90,9 @@ const ROUTES: Record<string, Route> = {
     machine: 'DEPLOY_STATE_MACHINE_NAME',
     id: 'request_id',
     check: bySchema(deployRequestSchema),
+    // Who asked goes with the request (the deploy record names them); a body cannot set it, the
+    // request schema refuses the field.
+    input: (request, caller) => canonicalJson(caller ? { ...request, requested_by: caller } : request),
   },
   '/workflows/backtest-sweep': {
     machine: 'BACKTEST_SWEEP_STATE_MACHINE_NAME',
@@ -149,7 +158,8 @@ export const { handler } = createWorkflowHandler({
     const id = parsed.name ?? String(request[route.id]);
 
     const stateMachineArn = machineArn(tools.context.invokedFunctionArn, env[route.machine]);
-    const input = (route.input ?? canonicalJson)(request);
+    const caller = event.requestContext?.identity?.userArn ?? undefined;
+    const input = route.input ? route.input(request, caller) : canonicalJson(request);
     let start: NamedStart;
     try {
       start = await startNamedExecution(sfn, { stateMachineArn, name: id, input });

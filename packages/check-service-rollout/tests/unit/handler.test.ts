@@ -1,4 +1,9 @@
-import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import {
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+} from '@aws-sdk/client-ecs';
 import { awsError, censusOfRejections, fakeContext } from '@tradai/lambda-kit/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
@@ -31,11 +36,26 @@ const service = (primary: Record<string, unknown>) =>
     ],
   });
 
+/** The service's RUNNING tasks of `taskDefinition`, with the container health ECS reports. */
+const tasks = (health: string[], taskDefinition = TD) => {
+  const arns = health.map((_, i) => `arn:aws:ecs:eu-west-1:123456789012:task/tradai-dev/${i}`);
+  ecsMock.on(ListTasksCommand).resolves({ taskArns: arns });
+  ecsMock.on(DescribeTasksCommand).resolves({
+    tasks: health.map((healthStatus, i) => ({
+      taskArn: arns[i],
+      taskDefinitionArn: taskDefinition,
+      lastStatus: 'RUNNING',
+      healthStatus: healthStatus as never,
+    })),
+  });
+};
+
 describe('check-service-rollout', () => {
   beforeEach(() => {
     vi.clearAllMocks();
     ecsMock.reset();
     vi.stubEnv('ECS_CLUSTER', 'tradai-dev');
+    tasks(['HEALTHY', 'HEALTHY']);
   });
 
   it('returns COMPLETED once the new task definition runs every desired task', async () => {
@@ -43,11 +63,64 @@ describe('check-service-rollout', () => {
     service({});
 
     // Act & Assess
-    await expect(invoke(event)).resolves.toEqual({ state: 'COMPLETED', running: 2, desired: 2 });
+    await expect(invoke(event)).resolves.toEqual({ state: 'COMPLETED', running: 2, desired: 2, healthy: 2 });
     expect(ecsMock).toReceiveCommandWith(DescribeServicesCommand, {
       cluster: 'tradai-dev',
       services: [event.service_name],
     });
+    expect(ecsMock).toReceiveCommandWith(ListTasksCommand, {
+      cluster: 'tradai-dev',
+      serviceName: event.service_name,
+      desiredStatus: 'RUNNING',
+    });
+  });
+
+  it('throws BotNotAnsweringError when ECS runs the task but its health check fails (freqtrade does not answer)', async () => {
+    // Prepare
+    service({});
+    tasks(['HEALTHY', 'UNHEALTHY']);
+
+    // Act & Assess
+    await expect(invoke(event)).rejects.toMatchObject({
+      name: 'BotNotAnsweringError',
+      message: expect.stringContaining('/api/v1/ping'),
+    });
+  });
+
+  it('waits while the health check has not decided, then gives up past the budget with BotNotAnsweringError', async () => {
+    // Prepare: ECS says COMPLETED, the health check still UNKNOWN
+    tasks(['UNKNOWN', 'UNKNOWN']);
+    service({ createdAt: new Date(Date.now() - 60_000) });
+
+    // Act & Assess: within the budget, the state machine polls again
+    await expect(invoke(event)).rejects.toMatchObject({
+      name: 'RolloutInProgressError',
+      message: expect.stringContaining('0/2 tasks healthy'),
+    });
+
+    // Prepare: long past the rollout budget and the health check's own time
+    service({ createdAt: new Date(Date.now() - 3_600_000) });
+
+    // Act & Assess
+    await expect(invoke(event)).rejects.toMatchObject({ name: 'BotNotAnsweringError' });
+  });
+
+  it('counts only tasks of the deployed revision as healthy', async () => {
+    // Prepare: the healthy tasks are the old revision's
+    service({});
+    tasks(['HEALTHY', 'HEALTHY'], OLD);
+
+    // Act & Assess
+    await expect(invoke(event)).rejects.toMatchObject({ name: 'RolloutInProgressError' });
+  });
+
+  it('asks no task of a paused bot (desired count 0)', async () => {
+    // Prepare
+    service({ desiredCount: 0, runningCount: 0 });
+
+    // Act & Assess
+    await expect(invoke(event)).resolves.toEqual({ state: 'COMPLETED', running: 0, desired: 0, healthy: 0 });
+    expect(ecsMock.commandCalls(ListTasksCommand)).toHaveLength(0);
   });
 
   it.each([

@@ -157,21 +157,169 @@ describe('pin-task-definition', () => {
     expect(ecsMock.calls()).toHaveLength(0);
   });
 
-  it('pins a trading task from the trading template, in the family of its environment', async () => {
-    // Prepare
-    vi.stubEnv('TRADING_TASK_TEMPLATE', 'tradai-dev-trading-template');
-    vi.stubEnv('TRADING_TASK_FAMILY_PREFIX', 'tradai-dev-trading-');
-    describeFamilies({ 'tradai-dev-trading-template': { taskDefinition: template } });
-
-    // Act
-    await invoke({ ...event, purpose: 'live' });
-
-    // Assess
-    expect(ecsMock).toReceiveCommandWith(DescribeTaskDefinitionCommand, {
-      taskDefinition: 'tradai-dev-trading-template',
+  describe('a trading bot', () => {
+    const API_SECRET = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:tradai/bot-api-x1Y2z3`;
+    const EXCHANGE_SECRET = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:tradai/exchange/binance-main-AbCdEf`;
+    const CONFIG = 's3://tradai-dev-backtest-runs/deployments/deploy-1/config.json';
+    const tradingTemplate = {
+      ...template,
+      family: 'tradai-dev-trading-template',
+      containerDefinitions: [
+        {
+          name: 'strategy',
+          image: 'placeholder:latest',
+          essential: true,
+          mountPoints: [
+            { sourceVolume: 'bot-db', containerPath: '/freqtrade/user_data/db', readOnly: false },
+          ],
+        },
+      ],
+      volumes: [{ name: 'bot-db', efsVolumeConfiguration: { fileSystemId: 'fs-0123456789abcdef0' } }],
+    };
+    const bot = (exchange_credentials: unknown = null) => ({
+      config_uri: CONFIG,
+      params_uri: '',
+      exchange_credentials,
     });
-    expect(ecsMock).toReceiveCommandWith(RegisterTaskDefinitionCommand, {
-      family: 'tradai-dev-trading-live-MomentumStrategy',
+    const strategyContainer = () =>
+      (ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input.containerDefinitions ?? []).find(
+        (c) => c.name === 'strategy',
+      );
+
+    beforeEach(() => {
+      vi.stubEnv('TRADING_TASK_TEMPLATE', 'tradai-dev-trading-template');
+      vi.stubEnv('TRADING_TASK_FAMILY_PREFIX', 'tradai-dev-trading-');
+      vi.stubEnv('BOT_API_SECRET_ARN', API_SECRET);
+    });
+
+    it('pins a live bot in the family of its environment, its keys as ECS secrets by reference, and a health check that asks freqtrade', async () => {
+      // Prepare
+      describeFamilies({ 'tradai-dev-trading-template': { taskDefinition: tradingTemplate } });
+
+      // Act
+      await invoke({ ...event, purpose: 'live', bot: bot({ secret_arn: EXCHANGE_SECRET }) });
+
+      // Assess
+      expect(ecsMock).toReceiveCommandWith(RegisterTaskDefinitionCommand, {
+        family: 'tradai-dev-trading-live-MomentumStrategy',
+        volumes: tradingTemplate.volumes,
+      });
+      const container = strategyContainer();
+      expect(container?.image).toBe(IMAGE);
+      expect(container?.environment).toContainEqual({ name: 'TRADAI_BOT_CONFIG_URI', value: CONFIG });
+      expect(container?.secrets).toEqual([
+        { name: 'FREQTRADE__API_SERVER__USERNAME', valueFrom: `${API_SECRET}:username::` },
+        { name: 'FREQTRADE__API_SERVER__PASSWORD', valueFrom: `${API_SECRET}:password::` },
+        { name: 'FREQTRADE__API_SERVER__JWT_SECRET_KEY', valueFrom: `${API_SECRET}:jwt_secret_key::` },
+        { name: 'FREQTRADE__EXCHANGE__KEY', valueFrom: `${EXCHANGE_SECRET}:key::` },
+        { name: 'FREQTRADE__EXCHANGE__SECRET', valueFrom: `${EXCHANGE_SECRET}:secret::` },
+      ]);
+      expect(container?.healthCheck?.command?.[1]).toContain('http://localhost:8080/api/v1/ping');
+      expect(container?.healthCheck?.command?.[1]).toContain('"state":"running"');
+    });
+
+    it('takes SSM keys by parameter name', async () => {
+      // Prepare
+      describeFamilies({ 'tradai-dev-trading-template': { taskDefinition: tradingTemplate } });
+
+      // Act
+      await invoke({ ...event, purpose: 'live', bot: bot({ ssm_path: '/tradai/exchange/main' }) });
+
+      // Assess
+      expect(strategyContainer()?.secrets).toContainEqual({
+        name: 'FREQTRADE__EXCHANGE__KEY',
+        valueFrom: '/tradai/exchange/main/key',
+      });
+    });
+
+    it('reuses the latest revision when it already runs this bot, and registers one when its config differs', async () => {
+      // Prepare: the first call registers; its definition becomes the family's latest.
+      describeFamilies({ 'tradai-dev-trading-template': { taskDefinition: tradingTemplate } });
+      await invoke({ ...event, purpose: 'dry-run', bot: bot() });
+      const registered = ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input;
+      const latest = {
+        taskDefinition: {
+          ...registered,
+          taskDefinitionArn: `${TEMPLATE_ARN.replace('backtest-template:7', 'trading-dry-run-MomentumStrategy:4')}`,
+        },
+        tags: [{ key: TEMPLATE_TAG, value: TEMPLATE_ARN }],
+      };
+      ecsMock.reset();
+      describeFamilies({
+        'tradai-dev-trading-template': { taskDefinition: tradingTemplate },
+        'tradai-dev-trading-dry-run-MomentumStrategy': latest,
+      });
+      ecsMock
+        .on(RegisterTaskDefinitionCommand)
+        .resolves({ taskDefinition: { taskDefinitionArn: 'arn:new' } });
+
+      // Act
+      const same = await invoke({ ...event, purpose: 'dry-run', bot: bot() });
+      const other = await invoke({
+        ...event,
+        purpose: 'dry-run',
+        bot: { ...bot(), config_uri: CONFIG.replace('deploy-1', 'deploy-2') },
+      });
+
+      // Assess
+      expect(same).toMatchObject({ registered: false });
+      expect(other).toMatchObject({ registered: true });
+    });
+
+    it.each([
+      ['a template without the durable volume', { ...tradingTemplate, volumes: [] }, 'is not an EFS volume'],
+      [
+        'a template with no mount at the database directory',
+        { ...tradingTemplate, containerDefinitions: [{ name: 'strategy', image: 'p:1' }] },
+        'mounts no volume at /freqtrade/user_data/db',
+      ],
+      [
+        'a template that sets FREQTRADE__DRY_RUN',
+        {
+          ...tradingTemplate,
+          containerDefinitions: [
+            {
+              ...tradingTemplate.containerDefinitions[0],
+              environment: [{ name: 'FREQTRADE__DRY_RUN', value: 'false' }],
+            },
+          ],
+        },
+        'sets FREQTRADE__DRY_RUN',
+      ],
+    ])('refuses %s with a ConfigurationError, registering nothing', async (_, definition, message) => {
+      // Prepare
+      describeFamilies({ 'tradai-dev-trading-template': { taskDefinition: definition } });
+
+      // Act & Assess
+      await expect(invoke({ ...event, purpose: 'live', bot: bot() })).rejects.toMatchObject({
+        name: 'ConfigurationError',
+        message: expect.stringContaining(message),
+      });
+      expect(ecsMock.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+    });
+
+    it.each([
+      [
+        'a trading task without its bot',
+        { ...event, purpose: 'live' },
+        'bot: is required for a trading task',
+      ],
+      [
+        'a backtest with a bot',
+        { ...event, bot: bot() },
+        'bot: is required for a trading task, and only for one',
+      ],
+      [
+        'a dry-run bot with keys',
+        { ...event, purpose: 'dry-run', bot: bot({ secret_arn: EXCHANGE_SECRET }) },
+        'bot.exchange_credentials: a dry-run bot never holds exchange keys',
+      ],
+    ])('refuses %s with a ValidationError naming the field', async (_, input, message) => {
+      await expect(invoke(input)).rejects.toMatchObject({
+        name: 'ValidationError',
+        message: expect.stringContaining(message),
+      });
+      expect(ecsMock.calls()).toHaveLength(0);
     });
   });
 

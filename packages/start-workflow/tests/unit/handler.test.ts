@@ -186,7 +186,22 @@ describe('start-workflow', () => {
       'a live deploy without backtest',
       '/workflows/deploy',
       { request_id: 'd', strategy_name: 'MomentumStrategy', strategy_version: '1.0.0', environment: 'live' },
-      [{ field: 'backtest_run_id', message: expect.stringContaining('is required') }],
+      [
+        { field: 'backtest_run_id', message: expect.stringContaining('is required') },
+        { field: 'exchange_credentials', message: expect.stringContaining('is required') },
+      ],
+    ],
+    [
+      'a deploy that names its own caller',
+      '/workflows/deploy',
+      {
+        request_id: 'd',
+        strategy_name: 'MomentumStrategy',
+        strategy_version: '1.0.0',
+        environment: 'dry-run',
+        requested_by: 'arn:aws:iam::123456789012:role/admin',
+      },
+      [{ field: 'requested_by', message: expect.any(String) }],
     ],
     [
       'a body that is not JSON',
@@ -202,6 +217,38 @@ describe('start-workflow', () => {
     expect(response.statusCode).toBe(400);
     expect(json(response)).toMatchObject({ error: 'ValidationError', issues });
     expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it("starts a deploy with the API caller's IAM identity as requested_by", async () => {
+    // Prepare
+    sfnMock.on(StartExecutionCommand).resolves({
+      executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-deploy:d-1',
+    });
+    const body = {
+      request_id: 'd-1',
+      strategy_name: 'MomentumStrategy',
+      strategy_version: '1.0.0',
+      environment: 'dry-run',
+    };
+    const caller = 'arn:aws:sts::123456789012:assumed-role/quant-deployer/alice';
+
+    // Act
+    const response = await handler(
+      {
+        resource: '/workflows/deploy',
+        httpMethod: 'POST',
+        body: JSON.stringify(body),
+        requestContext: { identity: { userArn: caller } },
+      },
+      fakeContext('tradai-dev-start-workflow'),
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(202);
+    expect(sfnMock).toReceiveCommandWith(StartExecutionCommand, {
+      name: 'd-1',
+      input: canonicalJson({ ...body, open_trades: 'keep', requested_by: caller }),
+    });
   });
 
   it('answers a retry of the same request with the execution it already started, not a second one', async () => {
