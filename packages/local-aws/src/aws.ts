@@ -18,8 +18,13 @@ import {
   ClientException,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
   ECSClient,
+  ListTasksCommand,
   RegisterTaskDefinitionCommand,
+  ServerException,
+  ServiceNotFoundException,
+  UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
@@ -32,9 +37,15 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { sdkStreamMixin, Uint8ArrayBlobAdapter } from '@smithy/core/serde';
 import { ROLLOUT_POLL_SECONDS } from '@tradai/lambda-kit';
+import { answerBotApi, type BotBehaviour, isBotApi, LOCAL_BOT_LOGIN, serviceTasks } from './bots';
 import { ConditionalCheckFailed, type Item } from './dynamodb-expressions';
 import { invokeLocalFunctionByName } from './handlers';
 import type { RolloutBehaviour } from './tasks';
@@ -98,9 +109,22 @@ const notFound = { $metadata: { httpStatusCode: 404 } };
 const LIST_PAGE = 1_000;
 
 /** What the SDK calls of one run answer from: its world, and how its rollouts go. */
+/** Faults of ECS's API (cases file, `world.ecs`). */
+export interface EcsBehaviour {
+  /**
+   * The first N UpdateService calls change the service, then their reply is lost (a 503): the
+   * caller sees a transient error and retries.
+   */
+  update_reply_lost?: number;
+}
+
 interface Session {
   world: World;
   rollout: RolloutBehaviour;
+  bot: BotBehaviour;
+  ecs: EcsBehaviour;
+  /** UpdateService calls answered so far in this run. */
+  updates: number;
   /** Rollout checks seen per service in this run. */
   rolloutChecks: Map<string, number>;
 }
@@ -284,6 +308,74 @@ const interceptTheSdk = () => {
     return { services: found };
   });
 
+  // As ECS does: a deployment only for a change, or when forced (world.ts updateService).
+  ecs.on(UpdateServiceCommand).callsFake(async (input) => {
+    const updated = world().updateService(String(input.service), String(input.taskDefinition), {
+      force: input.forceNewDeployment === true,
+      ...(typeof input.desiredCount === 'number' ? { desiredCount: input.desiredCount } : {}),
+      deploymentConfiguration: {
+        ...(input.deploymentConfiguration?.maximumPercent === undefined
+          ? {}
+          : { maximumPercent: input.deploymentConfiguration.maximumPercent }),
+        ...(input.deploymentConfiguration?.minimumHealthyPercent === undefined
+          ? {}
+          : { minimumHealthyPercent: input.deploymentConfiguration.minimumHealthyPercent }),
+      },
+    });
+    if (!updated)
+      throw new ServiceNotFoundException({
+        message: 'Service not found.',
+        $metadata: { httpStatusCode: 400 },
+      });
+    const current = session();
+    current.updates += 1;
+    if (current.updates <= (current.ecs.update_reply_lost ?? 0))
+      throw new ServerException({
+        message: 'Service Unavailable (the update was applied; its reply was lost)',
+        $metadata: { httpStatusCode: 503 },
+      });
+    return { service: { serviceName: updated.name, taskDefinition: updated.taskDefinition } };
+  });
+
+  // The trading bots' tasks (bots.ts): what the deploy's checks list and describe.
+  ecs.on(ListTasksCommand).callsFake(async ({ serviceName }) => {
+    const service = world().services.get(String(serviceName));
+    return { taskArns: service ? serviceTasks(world(), service, session().bot).map((t) => t.arn) : [] };
+  });
+  ecs.on(DescribeTasksCommand).callsFake(async ({ tasks = [] }) => {
+    const all = [...world().services.values()].flatMap((service) =>
+      serviceTasks(world(), service, session().bot),
+    );
+    return {
+      tasks: all
+        .filter((task) => tasks.includes(task.arn))
+        .map((task) => ({
+          taskArn: task.arn,
+          taskDefinitionArn: task.taskDefinition,
+          lastStatus: 'RUNNING',
+          healthStatus: task.healthStatus,
+          attachments: [
+            {
+              type: 'ElasticNetworkInterface',
+              details: [{ name: 'privateIPv4Address', value: task.ip }],
+            },
+          ],
+        })),
+      failures: [],
+    };
+  });
+
+  // The stage's bot API login; no other secret exists here.
+  const secrets = intercept(SecretsManagerClient);
+  secrets.on(GetSecretValueCommand).callsFake(async ({ SecretId }) => {
+    if (!/:secret:tradai\/bot-api/.test(String(SecretId)))
+      throw new ResourceNotFoundException({
+        message: "Secrets Manager can't find the specified secret.",
+        $metadata: { httpStatusCode: 400 },
+      });
+    return { ARN: SecretId, SecretString: JSON.stringify(LOCAL_BOT_LOGIN) };
+  });
+
   const dynamodb = intercept(DynamoDBClient);
   dynamodb.on(GetItemCommand).callsFake(async ({ TableName, Key }) => {
     const item = world().item(String(TableName), Key);
@@ -364,9 +456,37 @@ const interceptTheSdk = () => {
 };
 interceptTheSdk();
 
+/**
+ * A bot's REST API in the local VPC (10.0.0.0/16) is answered by the run's world (bots.ts); any
+ * other address is left to the real fetch.
+ */
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  const current = sessions.getStore();
+  if (!current || !isBotApi(url)) return realFetch(input, init);
+  const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+  return answerBotApi(current.world, current.bot, url, headers.get('authorization'));
+};
+
 /** Runs `body` with every AWS SDK call it makes answered from `world`, rollouts as `rollout` says. */
-export const withWorld = <T>(world: World, rollout: RolloutBehaviour, body: () => Promise<T>): Promise<T> =>
-  sessions.run({ world, rollout, rolloutChecks: new Map() }, body);
+export const withWorld = <T>(
+  world: World,
+  rollout: RolloutBehaviour,
+  body: () => Promise<T>,
+  behaviour: { bot?: BotBehaviour; ecs?: EcsBehaviour } = {},
+): Promise<T> =>
+  sessions.run(
+    {
+      world,
+      rollout,
+      bot: behaviour.bot ?? {},
+      ecs: behaviour.ecs ?? {},
+      updates: 0,
+      rolloutChecks: new Map(),
+    },
+    body,
+  );
 
 /**
  * Inside a run, `Date` is the world's clock: `new Date()` and `Date.now()` read the simulated time.

@@ -1,6 +1,7 @@
 import { MAX_INPUT_DEPTH } from '@tradai/lambda-kit';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { withWorld } from './aws';
+import { type EcsBehaviour, withWorld } from './aws';
+import type { BotBehaviour } from './bots';
 import {
   isDistributedMap,
   isInlineMap,
@@ -32,6 +33,7 @@ import {
 } from './scenarios';
 import { seedWorld } from './seed';
 import { answerTask, namedError, type TaskContext } from './tasks';
+import { seedTestedRun } from './tested-runs';
 import { executionDeadline, taskOverrun } from './time-limits';
 import type { World } from './world';
 
@@ -130,6 +132,7 @@ export interface RunOptions {
 }
 
 export const TABLE = LOCAL_SUBSTITUTIONS.WorkflowStateTable as string;
+const LEASES_TABLE = LOCAL_SUBSTITUTIONS.DeployLeasesTable as string;
 export const DLQ_URL = LOCAL_SUBSTITUTIONS.DeadLetterQueueUrl as string;
 
 /** What an execution of a definition needs of it besides the engine, worked out once per definition. */
@@ -251,6 +254,8 @@ interface ExecuteOptions {
   onEvent?: ((event: StateEvent) => void) | undefined;
   endOutsideAsl?: EndOutsideAsl | undefined;
   holdAt?: RunOptions['holdAt'];
+  /** A redrive: the execution resumes at `startAt` with that state's input ($$.Execution.Input stays). */
+  redrive?: { startAt: string; stateInput: unknown; count: number };
 }
 
 interface Executed {
@@ -308,8 +313,12 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
   const { machine, input, executionName, ctx, testCase, mockedResponses, endOutsideAsl, holdAt } = options;
   const { world } = ctx;
   // A Distributed Map's ItemProcessor runs as child executions of the machine that holds the Map.
-  const definition = options.processor?.definition ?? definitionOf(machine);
-  const { engine, answered, retried, maps } = prepare(definition, options.processor ? undefined : machine);
+  const original = options.processor?.definition ?? definitionOf(machine);
+  const definition = options.redrive ? { ...original, StartAt: options.redrive.startAt } : original;
+  const { engine, answered, retried, maps } = prepare(
+    definition,
+    options.processor || options.redrive ? undefined : machine,
+  );
   const delayedStop = endOutsideAsl?.after_minutes !== undefined;
   if (delayedStop && endOutsideAsl?.as !== 'ABORTED')
     throw new Error(`end_outside_asl.after_minutes is for an ABORTED end, not ${endOutsideAsl?.as}`);
@@ -500,7 +509,7 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
   }
   for (const name of retried) retryIntervalOverrides[name] = 0;
 
-  const execution = engine().run(input as never, {
+  const execution = engine().run((options.redrive ? options.redrive.stateInput : input) as never, {
     noThrowOnAbort: true,
     overrides,
     context: context as never,
@@ -546,7 +555,7 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
     error: outcome.error?.Error ?? null,
     cause: outcome.error?.Cause ?? null,
     input: inputText(input),
-    redriveCount: 0,
+    redriveCount: options.redrive?.count ?? 0,
   };
   // EventBridge delivers the end to the reconciler (serverless.yml), in the same world.
   if (!options.processor) await deliverStatusChange(end as unknown as Record<string, unknown>);
@@ -573,6 +582,39 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
 };
 
 /**
+ * RedriveExecution of an execution that ended outside its ASL at `end_outside_asl.at`: it resumes
+ * at that state with the input the state had, keeping the states that succeeded (AWS's redrive
+ * re-runs the unsuccessful state and what follows). Before it, another deploy takes the lease.
+ * The events of both runs are kept, in order.
+ */
+const redriven = async (
+  first: Executed,
+  options: Omit<ExecuteOptions, 'redrive'>,
+  definition: CaseDefinition,
+  behaviour: { bot: BotBehaviour; ecs: EcsBehaviour },
+): Promise<Executed> => {
+  const at = definition.world?.end_outside_asl?.at;
+  const entered = first.events.findLast((e) => e.state === at && e.event === 'entered');
+  if (!at || !entered)
+    throw new Error('world.redrive needs end_outside_asl, and the execution to reach its state');
+  const takenBy = definition.world?.redrive?.lease_taken_by as string;
+  const { service_name } = entered.data as { service_name: string };
+  options.ctx.world.putStringItem(LEASES_TABLE, service_name, {
+    execution_arn: takenBy,
+    deployment_id: takenBy.split(':').at(-1) as string,
+    token: 'another-deploys-token',
+    expires_at: new Date(options.ctx.world.now + 6_300_000).toISOString(),
+  });
+  const second = await withWorld(
+    options.ctx.world,
+    definition.world?.rollout ?? {},
+    () => execute({ ...options, redrive: { startAt: at, stateInput: entered.data, count: 1 } }),
+    behaviour,
+  );
+  return { ...second, events: [...first.events, ...second.events], realMs: first.realMs + second.realMs };
+};
+
+/**
  * Executes the real ASL of `machine` for one case: Lambda tasks run the real handlers against the
  * world, service integrations are answered by the world (a nested execution runs the child's real
  * ASL in the same world), and the case's MockConfigFile entries inject faults or canned answers
@@ -591,6 +633,14 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
   for (const [runId, record] of Object.entries(definition?.world?.records ?? {}))
     world.putRecord(TABLE, runId, record);
   for (const service of definition?.world?.missing_services ?? []) world.services.delete(service);
+  for (const [runId, seed] of Object.entries(definition?.world?.tested_runs ?? {}))
+    seedTestedRun(world, TABLE, runId, seed);
+  for (const [image, digest] of Object.entries(definition?.world?.images ?? {})) {
+    const at = image.lastIndexOf(':');
+    world.putImage(image.slice(0, at), image.slice(at + 1), digest);
+  }
+  for (const [key, item] of Object.entries(definition?.world?.leases ?? {}))
+    world.putStringItem(LEASES_TABLE, key, item);
 
   const input = withinEngineDepth(options.input ?? caseInput(machine, definition as CaseDefinition));
   const provisioned = definition ? [] : provisionForRequest(world, machine, input);
@@ -641,19 +691,32 @@ export const runWorkflow = async (options: RunOptions): Promise<WorkflowRun> => 
   };
 
   const simulatedStart = world.now;
-  const executed = await withWorld(world, definition?.world?.rollout ?? {}, () =>
-    execute({
-      machine,
-      input,
-      executionName,
-      ctx,
-      testCase,
-      mockedResponses: definition ? mocks.MockedResponses : {},
-      onEvent: options.onEvent,
-      endOutsideAsl: definition?.world?.end_outside_asl,
-      holdAt: options.holdAt,
-    }),
+  const behaviour = { bot: definition?.world?.bot ?? {}, ecs: definition?.world?.ecs ?? {} };
+  const first = await withWorld(
+    world,
+    definition?.world?.rollout ?? {},
+    () =>
+      execute({
+        machine,
+        input,
+        executionName,
+        ctx,
+        testCase,
+        mockedResponses: definition ? mocks.MockedResponses : {},
+        onEvent: options.onEvent,
+        endOutsideAsl: definition?.world?.end_outside_asl,
+        holdAt: options.holdAt,
+      }),
+    behaviour,
   );
+  const executed = definition?.world?.redrive
+    ? await redriven(
+        first,
+        { machine, input, executionName, ctx, testCase, mockedResponses: {} },
+        definition,
+        behaviour,
+      )
+    : first;
 
   const states = executed.events.filter((e) => e.event === 'entered').map((e) => e.state);
   const retries = executed.events.filter((e) => e.event === 'retried').length;

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { EcsBehaviour } from './aws';
+import type { BotBehaviour } from './bots';
 import { type MachineName, REPO_ROOT, STATE_MACHINES_DIR } from './machines';
 import type { ContainerBehaviour, DataCollectionBehaviour, RolloutBehaviour } from './tasks';
+import type { TestedRunSeed } from './tested-runs';
 
 /**
  * Step Functions Local's MockConfigFile (`<machine>.mock.json`, beside the ASL):
@@ -41,6 +44,22 @@ export interface CaseDefinition {
     records?: Record<string, Record<string, string>>;
     /** The execution ends outside its ASL when this Task state starts (what AWS does, not the machine). */
     end_outside_asl?: EndOutsideAsl;
+    /** The trading bots (bots.ts): their open trades, and whether a deployed bot answers. */
+    bot?: BotBehaviour;
+    /** Faults of ECS's API. */
+    ecs?: EcsBehaviour;
+    /** ECR images pushed before the run: `repository:tag` -> `sha256:<64 hex>` (a re-pushed tag). */
+    images?: Record<string, string>;
+    /** Items of the deploy leases table before the run: key -> attributes (strings). */
+    leases?: Record<string, Record<string, string>>;
+    /** COMPLETED backtests a deploy rests on, seeded as the backtest machine records them. */
+    tested_runs?: Record<string, TestedRunSeed>;
+    /**
+     * After the execution ends outside its ASL (end_outside_asl), it is redriven: it resumes at
+     * the state it ended in, with that state's input (RedriveExecution). Before that, another
+     * deploy takes the lease (its execution ARN).
+     */
+    redrive?: { lease_taken_by: string };
   };
   expect: CaseExpectation;
 }

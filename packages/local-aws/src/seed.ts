@@ -57,7 +57,7 @@ const readSeed = (): Seed => {
 };
 
 let seed: Seed | undefined;
-const loadSeed = () => {
+export const loadSeed = () => {
   seed ??= readSeed();
   return seed;
 };

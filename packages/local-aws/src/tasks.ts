@@ -579,6 +579,7 @@ export const answerTask = async (state: AslState, params: unknown, ctx: TaskCont
         | { MaximumPercent?: number; MinimumHealthyPercent?: number }
         | undefined;
       const service = ctx.world.updateService(String(p.Service), String(p.TaskDefinition), {
+        force: p.ForceNewDeployment === true,
         ...(typeof p.DesiredCount === 'number' ? { desiredCount: p.DesiredCount } : {}),
         deploymentConfiguration: {
           ...(configuration?.MaximumPercent === undefined

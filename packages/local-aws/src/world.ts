@@ -485,10 +485,27 @@ export class World {
   updateService(
     name: string,
     taskDefinition: string,
-    options: { desiredCount?: number; deploymentConfiguration?: Partial<DeploymentConfiguration> } = {},
+    options: {
+      desiredCount?: number;
+      deploymentConfiguration?: Partial<DeploymentConfiguration>;
+      /** forceNewDeployment: a new deployment even when nothing changes. */
+      force?: boolean;
+    } = {},
   ): Service | undefined {
     const service = this.services.get(name);
     if (!service) return undefined;
+    // ECS starts a deployment only for a change, or when forced (UpdateService API reference:
+    // forceNewDeployment "start a new deployment with no service definition changes"; default false).
+    const unchanged =
+      taskDefinition === service.taskDefinition &&
+      (options.desiredCount === undefined || options.desiredCount === service.desiredCount);
+    if (unchanged && !options.force) {
+      service.deploymentConfiguration = {
+        ...service.deploymentConfiguration,
+        ...options.deploymentConfiguration,
+      };
+      return service;
+    }
     for (const deployment of service.deployments) deployment.status = 'ACTIVE';
     service.desiredCount = options.desiredCount ?? service.desiredCount;
     service.deploymentConfiguration = {
@@ -583,6 +600,14 @@ export class World {
     const key = { run_id: { S: runId } };
     const item: Item = Object.fromEntries(Object.entries(record).map(([k, v]) => [k, { S: v }]));
     rows.set(JSON.stringify(key), { ...item, ...key });
+    this.tables.set(table, rows);
+  }
+  /** An item of string attributes, stored under `key` as the table's key attribute (tableKeys). */
+  putStringItem(table: string, key: string, attributes: Record<string, string>) {
+    const rows = this.tables.get(table) ?? new Map<string, Item>();
+    const keyItem = { [this.tableKeys.get(table) ?? 'run_id']: { S: key } };
+    const item: Item = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { S: v }]));
+    rows.set(JSON.stringify(keyItem), { ...item, ...keyItem });
     this.tables.set(table, rows);
   }
   /** The workflow-state record of `runId`, as plain JSON, or undefined. */
