@@ -4,7 +4,10 @@ import type { CleanupResult } from '@tradai/cleanup-resources';
 import type { FreshnessReport } from '@tradai/data-collection-proxy';
 import type { PinnedRun } from '@tradai/pin-task-definition';
 import type { PreparedRun } from '@tradai/prepare-config';
+import type { RenderedBot } from '@tradai/render-bot-config';
+import type { OpenTradesSnapshot } from '@tradai/snapshot-open-trades';
 import type { TransformedResult } from '@tradai/transform-results';
+import type { ServiceUpdate } from '@tradai/update-bot-service';
 import type { NormalisedBacktestRequest } from '@tradai/validate-backtest-request';
 import type { DataQualityReport } from '@tradai/validate-data-quality';
 import type { NormalisedDataSyncRequest } from '@tradai/validate-data-request';
@@ -49,6 +52,7 @@ export const RESULT_EXAMPLES: Record<string, unknown> = {
     timerange: '20240101-20240201',
     results_path: 's3://b/k/',
     params_path: '',
+    strategy_hash: 'sha256:0',
   } satisfies PreparedRun,
   '${PinTaskDefinitionArn}': {
     task_definition_arn: 'arn',
@@ -178,13 +182,39 @@ export const RESULT_EXAMPLES: Record<string, unknown> = {
     strategy_version: '1.0.0',
     environment: 'dry-run',
     backtest_run_id: '',
+    tested: { run_id: '', image_uri: '', strategy_hash: '', config_path: '', params_path: '', source: '' },
+    exchange_credentials: null,
+    open_trades: 'keep',
+    dry_run_wallet: 1000,
+    requested_by: 'r',
     service_name: 's',
-    lease: { now: 't', expires_at: 't', expires_at_epoch: '0' },
+    lease: { now: 't', expires_at: 't', expires_at_epoch: '0', token: 't' },
   } satisfies ValidatedDeployment,
-  '${CheckServiceRolloutArn}': { state: 'COMPLETED', running: 1, desired: 1 } satisfies RolloutState,
+  '${RenderBotConfigArn}': {
+    config_uri: 's3://b/deployments/d/config.json',
+    params_uri: '',
+    strategy_hash: 'sha256:0',
+    image_uri: 'i',
+    exchange: 'binance',
+    exchange_account: '',
+  } satisfies RenderedBot,
+  '${SnapshotOpenTradesArn}': {
+    read: true,
+    reason: '',
+    task_arn: 't',
+    trade_ids: [],
+    trades: [],
+    closed_since: [],
+  } satisfies OpenTradesSnapshot,
+  '${UpdateBotServiceArn}': { updated: true, task_definition_arn: 'arn' } satisfies ServiceUpdate,
+  '${CheckServiceRolloutArn}': {
+    state: 'COMPLETED',
+    running: 1,
+    desired: 1,
+    healthy: 1,
+  } satisfies RolloutState,
   // Service integrations: what Step Functions returns for each. DescribeServices' list may be empty.
   'arn:aws:states:::aws-sdk:ecs:describeServices': { Services: [], Failures: [] },
-  'arn:aws:states:::aws-sdk:ecs:updateService': { Service: {} },
   'arn:aws:states:::dynamodb:updateItem': {},
   'arn:aws:states:::dynamodb:putItem': {},
   'arn:aws:states:::dynamodb:deleteItem': {},
