@@ -10,6 +10,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   ecs: 'ecs',
   lambda: 'lambda',
   s3: 's3',
+  'secrets-manager': 'secretsmanager',
   sfn: 'states',
   sns: 'sns',
   sqs: 'sqs',

@@ -21,6 +21,9 @@ const NO_RESOURCE_LEVEL_PERMISSIONS = new Set([
   // Task definitions: no resource-level permissions (RegisterTaskDefinition is tag-conditioned).
   'ecs:DescribeTaskDefinition',
   'ecs:RegisterTaskDefinition',
+  // ListTasks names only container instances (Service Authorization Reference), which a Fargate
+  // service's tasks have none of: scoped by its ecs:cluster condition instead.
+  'ecs:ListTasks',
 ]);
 
 /** What each function's sample event must satisfy: the handler's own input schema. */
@@ -492,12 +495,19 @@ describe.each([
         },
       });
     } else {
+      // The deploy machine changes no service itself: update-bot-service does, under the lease (0046).
       expect(statementFor('ecs:RunTask')).toBeUndefined();
-      expect(statementFor('ecs:UpdateService')?.Resource).toEqual({
+      expect(statementFor('ecs:UpdateService')).toBeUndefined();
+      expect(statementFor('iam:PassRole')).toBeUndefined();
+      const updater = statementsOf('UpdateBotServiceRole');
+      expect(updater.find((s) => asList(s.Action).includes('ecs:UpdateService'))?.Resource).toEqual({
         'Fn::Sub': `${ARN}:ecs:${REGION_ACCOUNT}:service/tradai-dev/tradai-dev-*`,
       });
     }
-    expect(statementFor('iam:PassRole')).toMatchObject({
+    const passRole =
+      statementFor('iam:PassRole') ??
+      statementsOf('UpdateBotServiceRole').find((s) => asList(s.Action).includes('iam:PassRole'));
+    expect(passRole).toMatchObject({
       Resource: [
         { 'Fn::Sub': `${ARN}:iam::\${AWS::AccountId}:role/tradai-dev-${access.roles}-task` },
         { 'Fn::Sub': `${ARN}:iam::\${AWS::AccountId}:role/tradai-dev-${access.roles}-execution` },

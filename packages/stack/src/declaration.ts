@@ -186,14 +186,10 @@ export const MACHINES = [
     name: 'tradai-${sls:stage}-deploy',
     file: 'deploy' as const,
     statements: [
-      allow('DescribeAndUpdateOnlyTradingServices', ['ecs:DescribeServices', 'ecs:UpdateService'], {
+      allow('DescribeOnlyTradingServices', 'ecs:DescribeServices', {
         'Fn::Sub':
           'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${self:custom.ecsClusterName}/tradai-${sls:stage}-*',
       }),
-      passesRolesToEcsTasks('PassOnlyTheTradingTaskRoles', [
-        'tradingTaskRoleName',
-        'tradingExecutionRoleName',
-      ]),
       allow('RecordDeployments', 'dynamodb:UpdateItem', arnOf('DeploymentsTable')),
       allow(
         'LeaseOneServiceAtATime',
@@ -340,6 +336,7 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
       STRATEGY_CONTAINER_NAME: 'strategy',
       TRADING_TASK_TEMPLATE: '${self:custom.tradingTaskTemplate}',
       TRADING_TASK_FAMILY_PREFIX: '${self:custom.tradingTaskFamilyPrefix}',
+      BOT_API_SECRET_ARN: '${self:custom.botApiSecretArn}',
     },
     statements: [
       allow('ReadTaskDefinitionsHasNoResourceLevelPermissions', 'ecs:DescribeTaskDefinition', '*'),
@@ -478,8 +475,91 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
       WORKFLOW_STATE_TABLE: 'tradai-${sls:stage}-workflow-state',
       ALLOWED_ENVIRONMENTS: '${self:custom.deployEnvironments}',
       DEPLOY_LEASE_SECONDS: '${self:custom.deployLeaseSeconds}',
+      LIVE_MIN_TRADES: '${self:custom.liveMinTrades}',
+      LIVE_MAX_DRAWDOWN_PCT: '${self:custom.liveMaxDrawdownPct}',
+      LIVE_DEPLOYER_ROLE: '${self:custom.liveDeployerRole}',
     },
     statements: [allow('ReadBacktestRecords', 'dynamodb:GetItem', arnOf('WorkflowStateTable'))],
+  },
+  {
+    key: 'renderBotConfig',
+    package: 'render-bot-config',
+    description:
+      "The live gate (the tested digest and strategy hash) and the trading bot's rendered config: dry_run, durable db_url, no keys",
+    environment: {
+      STRATEGY_BUCKET: '${self:custom.strategyBucket}',
+      RUNS_BUCKET: '${self:custom.runsBucket}',
+    },
+    statements: [
+      s3Objects(
+        'ReadStrategyConfigs',
+        's3:GetObject',
+        'strategyBucket',
+        '${self:custom.strategyConfigPrefix}/*/config.json',
+      ),
+      s3Objects('ReadTestedRunFiles', 's3:GetObject', 'runsBucket', [
+        '${self:custom.runsPrefix}/*/config.json',
+        '${self:custom.runsPrefix}/*/parameters.json',
+      ]),
+      s3Objects('WriteBotFiles', 's3:PutObject', 'runsBucket', 'deployments/*'),
+      s3Listing('TellGoneTestedFilesApart', 'runsBucket', '${self:custom.runsPrefix}/*'),
+    ],
+  },
+  {
+    key: 'snapshotOpenTrades',
+    package: 'snapshot-open-trades',
+    description:
+      "Reads a bot's open trades from freqtrade's REST API before a deploy stops it; checks the new bot knows them after",
+    environment: {
+      ECS_CLUSTER: '${self:custom.ecsClusterName}',
+      BOT_API_SECRET_ARN: '${self:custom.botApiSecretArn}',
+    },
+    vpc: {
+      securityGroupIds: ['${self:custom.botClientSecurityGroup}'],
+      subnetIds: ['${self:custom.privateSubnet1}', '${self:custom.privateSubnet2}'],
+    },
+    statements: [
+      {
+        Sid: 'ListOnlyTheClustersTasks',
+        Effect: 'Allow',
+        Action: 'ecs:ListTasks',
+        Resource: '*',
+        Condition: {
+          ArnEquals: {
+            'ecs:cluster': {
+              'Fn::Sub':
+                'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/${self:custom.ecsClusterName}',
+            },
+          },
+        },
+      },
+      allow('DescribeOnlyTheClustersTasks', 'ecs:DescribeTasks', {
+        'Fn::Sub':
+          'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${self:custom.ecsClusterName}/*',
+      }),
+      allow('ReadOnlyTheBotApiLogin', 'secretsmanager:GetSecretValue', '${self:custom.botApiSecretArn}*'),
+    ],
+  },
+  {
+    key: 'updateBotService',
+    package: 'update-bot-service',
+    description:
+      "Changes a trading bot's service (deploy or roll back) only while the deploy holds its lease; once, whatever the retries",
+    environment: {
+      ECS_CLUSTER: '${self:custom.ecsClusterName}',
+      DEPLOY_LEASES_TABLE: 'tradai-${sls:stage}-deploy-leases',
+    },
+    statements: [
+      allow('ReadTheLeaseFencingToken', 'dynamodb:GetItem', arnOf('DeployLeasesTable')),
+      allow('DescribeAndUpdateOnlyTradingServices', ['ecs:DescribeServices', 'ecs:UpdateService'], {
+        'Fn::Sub':
+          'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${self:custom.ecsClusterName}/tradai-${sls:stage}-*',
+      }),
+      passesRolesToEcsTasks('PassOnlyTheTradingTaskRoles', [
+        'tradingTaskRoleName',
+        'tradingExecutionRoleName',
+      ]),
+    ],
   },
   {
     key: 'checkServiceRollout',
@@ -495,6 +575,24 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
       allow('DescribeOnlyTradingServices', 'ecs:DescribeServices', {
         'Fn::Sub':
           'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${self:custom.ecsClusterName}/tradai-${sls:stage}-*',
+      }),
+      {
+        Sid: 'ListOnlyTheClustersTasks',
+        Effect: 'Allow',
+        Action: 'ecs:ListTasks',
+        Resource: '*',
+        Condition: {
+          ArnEquals: {
+            'ecs:cluster': {
+              'Fn::Sub':
+                'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/${self:custom.ecsClusterName}',
+            },
+          },
+        },
+      },
+      allow('ReadTheBotsHealthChecks', 'ecs:DescribeTasks', {
+        'Fn::Sub':
+          'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${self:custom.ecsClusterName}/*',
       }),
     ],
   },

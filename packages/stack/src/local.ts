@@ -72,19 +72,31 @@ export const localStack = (account: LocalAccount): LocalStack => {
    * `${env:X, 'default'}` as its default (a local run does not depend on the caller's shell);
    * inside Fn::Sub, CloudFormation's pseudo parameters.
    */
+  /** `self:custom.a.b` (a path), or undefined when serverless.yml has no such value. */
+  const customValue = (name: string): string | undefined => {
+    let value: unknown = custom;
+    for (const key of name.slice('self:custom.'.length).split('.')) {
+      value =
+        typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+    }
+    return value === undefined ? undefined : resolveText(String(value));
+  };
   const variable = (expression: string): string => {
+    // A quoted default, commas and all.
+    if (/^\s*'/.test(expression)) return expression.trim().replace(/^'(.*)'$/s, '$1');
     const [source, ...rest] = expression.split(',');
     const name = (source ?? '').trim();
     if (name === 'sls:stage') return stage;
     if (name.startsWith('self:custom.')) {
-      const key = name.slice('self:custom.'.length);
-      if (!(key in custom)) throw new Error(`serverless.yml has no custom.${key}`);
-      return resolveText(String(custom[key]));
+      const value = customValue(name);
+      if (value !== undefined) return value;
+      if (rest.length === 0) throw new Error(`serverless.yml has no custom.${name.slice(12)}`);
+      return variable(rest.join(','));
     }
     if (name.startsWith('env:')) {
-      const fallback = rest.join(',').trim();
-      if (!fallback) throw new Error(`\${${expression}} has no default to run locally with`);
-      return fallback.replace(/^'(.*)'$/s, '$1');
+      // A local run does not depend on the caller's shell: the first fallback that resolves.
+      if (rest.length === 0) throw new Error(`\${${expression}} has no default to run locally with`);
+      return variable(rest.join(','));
     }
     if (name === 'AWS::Region') return region;
     if (name === 'AWS::AccountId') return accountId;

@@ -159,6 +159,15 @@ const functionRole = (fn: FunctionDeclaration) => ({
         { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
       ],
     },
+    ...(fn.vpc
+      ? {
+          ManagedPolicyArns: [
+            {
+              'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
+            },
+          ],
+        }
+      : {}),
     Policies: [
       {
         PolicyName: fn.package,
@@ -249,6 +258,7 @@ export const functions = () =>
         role: roleLogicalId(fn),
         environment: fn.environment,
         ...(fn.events ? { events: fn.events } : {}),
+        ...(fn.vpc ? { vpc: fn.vpc } : {}),
       },
     ]),
   );

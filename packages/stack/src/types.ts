@@ -17,6 +17,11 @@ export interface FunctionDeclaration {
   memorySize?: number;
   environment: Record<string, string>;
   events?: unknown[];
+  /**
+   * The function runs in the platform's VPC (to reach a bot's private address); its role then
+   * also gets AWS's AWSLambdaVPCAccessExecutionRole for the network interfaces Lambda creates.
+   */
+  vpc?: { securityGroupIds: string[]; subnetIds: string[] };
   /** What the function may do beyond the baseline of writing its own logs and traces. */
   statements: Statement[];
 }
