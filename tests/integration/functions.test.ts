@@ -2,11 +2,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
-import { DescribeTaskDefinitionCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ecs';
+import {
+  CreateServiceCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ListTagsForResourceCommand,
+} from '@aws-sdk/client-ecs';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { strategyHash } from '@tradai/lambda-kit';
 import { describe, expect, it } from 'vitest';
 import { aws, physicalId } from './aws';
 import { invokePackaged } from './bundles';
@@ -143,8 +149,11 @@ describe("a run's objects: prepare-config, transform-results and cleanup-resourc
       timerange: '20180105-20180125',
       results_path: `s3://${RUNS}/runs/it-run-cfg/results/`,
       params_path: '',
+      strategy_hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
     });
     const config = JSON.parse(String(await text(RUNS, 'runs/it-run-cfg/config.json')));
+    // The hash the run records is the one a deploy recomputes from the file on S3 (0046).
+    expect(result.strategy_hash).toBe(strategyHash(config, {}));
     expect(config).toMatchObject({ max_open_trades: 2, timeframe: '5m', stake_currency: 'BTC' });
     expect(JSON.stringify(config)).toContain('ETH/BTC');
   });
@@ -424,5 +433,93 @@ describe('start-workflow and pin-task-definition, packaged, against Step Functio
         { key: 'tradai:strategy-version', value: '1.0.0' },
       ]),
     );
+  });
+});
+
+describe('the deploy of a live bot, packaged, against ECS and DynamoDB on moto (0046)', () => {
+  const SERVICE = 'tradai-dev-live-strategytestv3';
+  const TOKEN = '0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b';
+  const SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:tradai/exchange/binance-main-AbCdEf`;
+  const pinBot = () =>
+    answer(
+      invokePackaged('pin-task-definition', {
+        ...sampleEvent('pin-task-definition'),
+        strategy_name: 'StrategyTestV3',
+        purpose: 'live',
+        bot: {
+          config_uri: `s3://${RUNS}/deployments/it-deploy-1/config.json`,
+          params_uri: '',
+          exchange_credentials: { secret_arn: SECRET },
+        },
+      }),
+    );
+
+  it("registers the bot's revision as ECS keeps it: keys as secrets by reference, the durable volume, freqtrade's health check", async () => {
+    // Act
+    const pinned = pinBot();
+
+    // Assess
+    const { taskDefinition } = await aws().ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: String(pinned.task_definition_arn) }),
+    );
+    const container = taskDefinition?.containerDefinitions?.find((c) => c.name === 'strategy');
+    expect(taskDefinition?.family).toBe('tradai-dev-trading-live-StrategyTestV3');
+    expect(container?.secrets).toEqual(
+      expect.arrayContaining([
+        { name: 'FREQTRADE__EXCHANGE__KEY', valueFrom: `${SECRET}:key::` },
+        { name: 'FREQTRADE__EXCHANGE__SECRET', valueFrom: `${SECRET}:secret::` },
+      ]),
+    );
+    expect(JSON.stringify(taskDefinition)).not.toContain('"FREQTRADE__DRY_RUN"');
+    expect(container?.mountPoints).toEqual([
+      expect.objectContaining({ sourceVolume: 'bot-db', containerPath: '/freqtrade/user_data/db' }),
+    ]);
+    expect(taskDefinition?.volumes?.[0]?.efsVolumeConfiguration?.fileSystemId).toBe('fs-0123456789abcdef0');
+    expect(container?.healthCheck?.command?.join(' ')).toContain('/api/v1/ping');
+  });
+
+  it('updates the service once under its lease, not at all after a retry, and never under a lease another deploy took', async () => {
+    // Prepare: the bot's service on the template's revision, and this deploy's lease
+    const { ecs, dynamodb } = aws();
+    const pinned = String(pinBot().task_definition_arn);
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: 'tradai-dev',
+        serviceName: SERVICE,
+        taskDefinition: 'tradai-dev-trading-template',
+        desiredCount: 0,
+      }),
+    );
+    const leases = physicalId('DeployLeasesTable');
+    const takeLease = (token: string) =>
+      dynamodb.send(
+        new PutItemCommand({
+          TableName: leases,
+          Item: { service_name: { S: SERVICE }, token: { S: token }, execution_arn: { S: `arn:${token}` } },
+        }),
+      );
+    await takeLease(TOKEN);
+    const update = () =>
+      invokePackaged('update-bot-service', {
+        action: 'deploy',
+        service_name: SERVICE,
+        to: pinned,
+        lease_token: TOKEN,
+      });
+
+    // Act
+    const first = answer(update());
+    const retried = answer(update());
+    await takeLease('00000000-1111-4222-8333-444455556666');
+    const afterTakeover = update();
+
+    // Assess
+    expect(first).toEqual({ updated: true, task_definition_arn: pinned });
+    expect(retried).toEqual({ updated: false, task_definition_arn: pinned });
+    expect(afterTakeover).toMatchObject({ ok: false, errorType: 'LeaseLostError' });
+    const { services = [] } = await ecs.send(
+      new DescribeServicesCommand({ cluster: 'tradai-dev', services: [SERVICE] }),
+    );
+    expect(services[0]).toMatchObject({ taskDefinition: pinned, desiredCount: 0 });
   });
 });
