@@ -69,8 +69,13 @@ export const toWorkflowError = (error: unknown, operation: string): Error => {
  * SDK client settings shared by every Lambda: the SDK's standard retries (3 attempts), each
  * bounded, so one hung call surfaces as `TransientAwsError` after about 3 x 5 s, well inside the
  * 30 s function timeout, instead of as a Lambda timeout that no Retry names.
+ *
+ * `throwOnRequestTimeout`: without it smithy's node-http-handler only logs a warning when
+ * `requestTimeout` passes and waits on (@smithy/node-http-handler set-request-timeout.ts); with it
+ * the call fails with `TimeoutError` (code ETIMEDOUT), which the SDK retries and toWorkflowError
+ * names transient. tests/unit/sdk-timeouts.test.ts holds a real socket open to show it.
  */
 export const awsClientConfig = {
   maxAttempts: 3,
-  requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+  requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
 } as const;
