@@ -409,7 +409,6 @@ describe('render-bot-config', () => {
     // Assess
     expect(census.answered).toBeGreaterThan(0);
     expect(census.byName.ValidationError).toBeGreaterThan(0);
-    expect(census.byName.DeploymentRefusedError).toBeGreaterThan(0);
   });
 
   it.each([

@@ -262,7 +262,6 @@ describe('update-bot-service', () => {
     // Assess
     expect(census.answered).toBeGreaterThan(0);
     expect(census.byName.ValidationError).toBeGreaterThan(0);
-    expect(census.byName.LeaseLostError).toBeGreaterThan(0);
   });
 
   it('refuses a rollback that does not say which revision it rolls back from, touching nothing', async () => {
