@@ -78,6 +78,14 @@ export {
   tradingServiceName,
 } from './deploy';
 export {
+  classifyEcsLaunchFailure,
+  ECS_LAUNCH_ERROR,
+  ECS_LAUNCH_FAILURES,
+  type EcsLaunchFailure,
+  FARGATE_VCPU_QUOTAS,
+  type LaunchFailureKind,
+} from './ecs-failures';
+export {
   BacktestResultError,
   BotNotAnsweringError,
   ConfigurationError,

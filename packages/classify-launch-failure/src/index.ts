@@ -1,0 +1,1 @@
+export { classifyLaunchFailureInput as input, environment, handler, type LaunchFailure } from './handler';
