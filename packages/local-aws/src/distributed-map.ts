@@ -19,6 +19,11 @@ import { onOwnClock, type World } from './world';
 
 export const LOCAL_DISTRIBUTED_MAP = 'arn:aws:states:::local:distributedMap';
 export const LOCAL_INLINE_MAP = 'arn:aws:states:::local:inlineMap';
+/**
+ * A Wait state, run as a task the world answers: it moves the world's clock on by its seconds and
+ * passes its input through, as Step Functions does, without waiting real time.
+ */
+export const LOCAL_WAIT = 'arn:aws:states:::local:wait';
 
 /** ItemBatcher: items grouped into one child execution's input, `{"BatchInput": ..., "Items": [...]}`. */
 interface ItemBatcher {
@@ -105,9 +110,11 @@ export const withMapsAsTasks = (definition: AslDefinition): AslDefinition => ({
         ? asTask(state, LOCAL_DISTRIBUTED_MAP)
         : isInlineMap(state)
           ? asTask(state, LOCAL_INLINE_MAP)
-          : state.Branches
-            ? { ...state, Branches: state.Branches.map(withMapsAsTasks) }
-            : state,
+          : state.Type === 'Wait'
+            ? asTask(state, LOCAL_WAIT)
+            : state.Branches
+              ? { ...state, Branches: state.Branches.map(withMapsAsTasks) }
+              : state,
     ]),
   ),
 });
@@ -133,8 +140,11 @@ const evaluate = async (template: unknown, input: unknown, context: Record<strin
   return (out as { value: unknown }).value;
 };
 
-const path = async (jsonPath: string, input: unknown, context: Record<string, unknown> = {}) =>
-  evaluate({ 'at.$': jsonPath }, input, context).then((v) => (v as { at: unknown }).at);
+export const jsonPathValue = async (
+  jsonPath: string,
+  input: unknown,
+  context: Record<string, unknown> = {},
+) => evaluate({ 'at.$': jsonPath }, input, context).then((v) => (v as { at: unknown }).at);
 
 /** A field given as a number or, with `Path`, read from the input. */
 const numberOf = async (
@@ -142,7 +152,7 @@ const numberOf = async (
   at: string | undefined,
   input: unknown,
   context: Record<string, unknown>,
-) => (at ? Number(await path(at, input, context)) : value);
+) => (at ? Number(await jsonPathValue(at, input, context)) : value);
 
 /** One child execution of the Map Run, as its ResultWriter records it. */
 export interface ChildRun {
@@ -349,7 +359,7 @@ export const runDistributedMap = async (
     const max = state.ItemReader.ReaderConfig?.MaxItems;
     if (max) items = items.slice(0, max);
   } else {
-    items = (await path(state.ItemsPath ?? '$', input, context)) as unknown[];
+    items = (await jsonPathValue(state.ItemsPath ?? '$', input, context)) as unknown[];
   }
   const concurrency = Math.max(
     1,
@@ -521,7 +531,7 @@ export const runInlineMap = async (
   ctx: InlineMapContext,
 ): Promise<unknown> => {
   const { world, context } = ctx;
-  const items = await path(state.ItemsPath ?? '$', input, context);
+  const items = await jsonPathValue(state.ItemsPath ?? '$', input, context);
   if (!Array.isArray(items))
     throw namedError(
       'States.Runtime',

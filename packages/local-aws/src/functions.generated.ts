@@ -7,6 +7,7 @@ export const FUNCTION_MODULES = {
   dataCollectionProxy: () => import('@tradai/data-collection-proxy'),
   validateBacktestRequest: () => import('@tradai/validate-backtest-request'),
   prepareConfig: () => import('@tradai/prepare-config'),
+  classifyLaunchFailure: () => import('@tradai/classify-launch-failure'),
   pinTaskDefinition: () => import('@tradai/pin-task-definition'),
   validateSweep: () => import('@tradai/validate-sweep'),
   aggregateSweep: () => import('@tradai/aggregate-sweep'),

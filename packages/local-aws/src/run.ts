@@ -5,6 +5,7 @@ import type { BotBehaviour } from './bots';
 import {
   isDistributedMap,
   isInlineMap,
+  jsonPathValue,
   runDistributedMap,
   runInlineMap,
   withMapsAsTasks,
@@ -148,6 +149,8 @@ interface Prepared {
   retried: string[];
   /** The Map states, which the engine sees as Tasks: their events say Map. */
   maps: Set<string>;
+  /** The Wait states, which the engine sees as Tasks too (distributed-map.ts LOCAL_WAIT). */
+  waits: Set<string>;
 }
 const prepared = new WeakMap<AslDefinition, Prepared>();
 const prepare = (definition: AslDefinition, machine?: MachineName): Prepared => {
@@ -166,9 +169,10 @@ const prepare = (definition: AslDefinition, machine?: MachineName): Prepared => 
             });
         return engine;
       },
-      answered: states.filter(([, state]) => state.Type === 'Task' || state.Type === 'Map'),
+      answered: states.filter(([, state]) => ['Task', 'Map', 'Wait'].includes(state.Type)),
       retried: states.filter(([, state]) => state.Retry).map(([name]) => name),
       maps: new Set(states.filter(([, state]) => state.Type === 'Map').map(([name]) => name)),
+      waits: new Set(states.filter(([, state]) => state.Type === 'Wait').map(([name]) => name)),
     };
     prepared.set(definition, found);
   }
@@ -208,7 +212,7 @@ type EngineEvent = {
  * each state was last entered, on the world's clock, gives a visit's simulated time, retries
  * included. Map states, which the engine runs as Tasks, say Map.
  */
-const eventRecorder = (t0: number, maps: Set<string>) => {
+const eventRecorder = (t0: number, maps: Set<string>, waits: Set<string> = new Set()) => {
   const enteredAt = new Map<string, number>();
   return (event: EngineEvent): StateEvent | undefined => {
     const kind = KINDS[event.type];
@@ -217,7 +221,7 @@ const eventRecorder = (t0: number, maps: Set<string>) => {
     if (kind === 'entered') enteredAt.set(name, event.timestamp);
     return {
       state: name,
-      type: maps.has(name) ? 'Map' : event.state.type,
+      type: maps.has(name) ? 'Map' : waits.has(name) ? 'Wait' : event.state.type,
       event: kind,
       at: performance.now() - t0,
       // The engine stamps each event with Date.now(), which is the world's clock inside a run (aws.ts).
@@ -315,7 +319,7 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
   // A Distributed Map's ItemProcessor runs as child executions of the machine that holds the Map.
   const original = options.processor?.definition ?? definitionOf(machine);
   const definition = options.redrive ? { ...original, StartAt: options.redrive.startAt } : original;
-  const { engine, answered, retried, maps } = prepare(
+  const { engine, answered, retried, maps, waits } = prepare(
     definition,
     options.processor || options.redrive ? undefined : machine,
   );
@@ -400,6 +404,13 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
       if (response?.Throw) throw namedError(response.Throw.Error, response.Throw.Cause ?? '');
       if (response && 'Return' in response) return response.Return as JSONValue;
       const mapInput = (params as { input: unknown } | null)?.input;
+      if (state.Type === 'Wait') {
+        // Step Functions waits Seconds (or SecondsPath) and passes the input on: the world's clock does.
+        const waited = state as AslState & { Seconds?: number; SecondsPath?: string };
+        const seconds = waited.Seconds ?? Number(await jsonPathValue(String(waited.SecondsPath), mapInput));
+        world.now += Math.max(0, seconds) * 1000;
+        return mapInput as JSONValue;
+      }
       if (isDistributedMap(state)) {
         if (definition.States[name] !== state)
           throw new Error(`${name}: a Distributed Map must be a top-level state of ${machine}`);
@@ -521,7 +532,7 @@ const execute = async (options: ExecuteOptions): Promise<Executed> => {
     events.push(recorded);
     options.onEvent?.(recorded);
   };
-  const record = eventRecorder(t0, maps);
+  const record = eventRecorder(t0, maps, waits);
   const collect = (async () => {
     for await (const event of execution.eventLogs) {
       const recorded = record(event as EngineEvent);

@@ -1,4 +1,5 @@
 import {
+  ECS_LAUNCH_FAILURES,
   freqtradeLoadsParameterFile,
   resultZipMembers,
   type StrategyParameters,
@@ -25,10 +26,13 @@ export interface ContainerBehaviour {
   /** ...and the container, given SIGTERM, exits 0: the task ends without error, StopCode SpotInterruption. */
   interrupted_on_spot_exits_zero?: boolean;
   /**
-   * RunTask cannot place the task on FARGATE_SPOT: the .sync integration fails with
-   * AmazonECS.Unknown, the reason in the Cause ('with-reason') or not ('no-reason').
+   * RunTask cannot start the task, as AWS fails `ecs:runTask.sync`: ECS.AmazonECSException with
+   * AWS's documented reason in the cause (lambda-kit ECS_LAUNCH_FAILURES, with sources).
+   * spot_capacity: no Fargate Spot capacity (on-demand starts); vcpu_quota: the account's Fargate
+   * vCPU quota (every capacity); throttled: RunTask's rate limit, for the first `times` calls;
+   * unrecognised: a reason none of those.
    */
-  spot_unavailable?: 'with-reason' | 'no-reason';
+  run_task_fails?: { as: 'spot_capacity' | 'vcpu_quota' | 'throttled' | 'unrecognised'; times?: number };
   /** false: the container exits 0 but writes no result file. */
   writes_result?: boolean;
   /** false: the v9.2 container exits 0 without recording RUNNING and COMPLETED. */
@@ -91,9 +95,9 @@ export const namedError = (name: string, cause: string): Error =>
     : Object.assign(new Error(cause), { name });
 
 const DEFAULT_CONTAINER: Required<
-  Omit<ContainerBehaviour, 'spot_unavailable' | 'failing_runs' | 'simulated_results'>
+  Omit<ContainerBehaviour, 'run_task_fails' | 'failing_runs' | 'simulated_results'>
 > &
-  Pick<ContainerBehaviour, 'spot_unavailable' | 'failing_runs' | 'simulated_results'> = {
+  Pick<ContainerBehaviour, 'run_task_fails' | 'failing_runs' | 'simulated_results'> = {
   duration_minutes: 42,
   exit_code: 0,
   interrupted_on_spot: false,
@@ -279,29 +283,39 @@ const loadParameterFile = (world: World, uri: string, strategy: unknown): Parame
  * result (writeResult) and some scratch files under the run's prefix. In the simplified workflow
  * it also records its own status, as the v9.2 container does.
  */
+/** RunTask calls of each world so far (a throttled RunTask fails its first `times`). */
+const launchAttempts = new WeakMap<World, number>();
+
 const runStrategyContainer = (state: AslState, params: Params, ctx: TaskContext, metrics: ResultMetrics) => {
   const behaviour = { ...DEFAULT_CONTAINER, ...ctx.container };
   const { world } = ctx;
   const capacity =
     (params.CapacityProviderStrategy as { CapacityProvider: string }[] | undefined)?.[0]?.CapacityProvider ??
     'FARGATE';
-  if (behaviour.spot_unavailable && capacity === 'FARGATE_SPOT') {
-    // AWS's connect-ecs page: a task RunTask could not place fails the integration as AmazonECS.Unknown.
-    throw namedError(
-      'AmazonECS.Unknown',
-      behaviour.spot_unavailable === 'with-reason'
-        ? JSON.stringify({
-            Failures: [
-              {
-                Arn: String(params.TaskDefinition),
-                Reason:
-                  'Capacity is unavailable at this time. Please try again later or in a different availability zone',
-              },
-            ],
-          })
-        : '',
-    );
+  const launchFailure = behaviour.run_task_fails;
+  if (launchFailure) {
+    const attempt = (launchAttempts.get(world) ?? 0) + 1;
+    launchAttempts.set(world, attempt);
+    const applies =
+      launchFailure.as === 'spot_capacity'
+        ? capacity === 'FARGATE_SPOT'
+        : launchFailure.as !== 'throttled' || attempt <= (launchFailure.times ?? 1);
+    if (applies) {
+      const reason =
+        launchFailure.as === 'unrecognised'
+          ? "The specified platform does not satisfy the task definition's required capabilities"
+          : (ECS_LAUNCH_FAILURES.find(
+              (f) => f.kind === (launchFailure.as === 'vcpu_quota' ? 'quota' : launchFailure.as),
+            )?.reason as string);
+      // As the Step Functions ECS integration reports an exception of the RunTask call: the
+      // SDK's message, with the service and status (AWS Java SDK AmazonServiceException format).
+      throw namedError(
+        'ECS.AmazonECSException',
+        `${reason} (Service: AmazonECS; Status Code: 400; Error Code: ${launchFailure.as === 'throttled' ? 'ThrottlingException' : 'InvalidParameterException'}; Request ID: 00000000-0000-0000-0000-000000000000; Proxy: null)`,
+      );
+    }
   }
+
   const { definition, vars, taskArn } = launch(params, world, capacity);
 
   const image = definition.definition.containerDefinitions.find((c) => c.name === 'strategy')?.image ?? '';

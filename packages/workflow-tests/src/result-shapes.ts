@@ -1,5 +1,6 @@
 import type { SweepLeaderboard } from '@tradai/aggregate-sweep';
 import type { RolloutState } from '@tradai/check-service-rollout';
+import type { LaunchFailure } from '@tradai/classify-launch-failure';
 import type { CleanupResult } from '@tradai/cleanup-resources';
 import type { FreshnessReport } from '@tradai/data-collection-proxy';
 import type { PinnedRun } from '@tradai/pin-task-definition';
@@ -190,6 +191,15 @@ export const RESULT_EXAMPLES: Record<string, unknown> = {
     service_name: 's',
     lease: { now: 't', expires_at: 't', expires_at_epoch: '0', token: 't' },
   } satisfies ValidatedDeployment,
+  '${ClassifyLaunchFailureArn}': {
+    kind: 'spot_capacity',
+    exhausted: false,
+    quota: '',
+    reason: 'r',
+    source: 's',
+    attempts: 0,
+    wait_seconds: 0,
+  } satisfies LaunchFailure,
   '${RenderBotConfigArn}': {
     config_uri: 's3://b/deployments/d/config.json',
     params_uri: '',

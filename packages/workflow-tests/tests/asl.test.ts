@@ -30,8 +30,10 @@ const isSyncTask = (state: AslState) => state.Type === 'Task' && String(state.Re
  */
 const TRANSIENT_ERRORS: [resource: string, errors: string[]][] = [
   [
+    // ECS.AmazonECSException is not among them: AWS sends it for a Spot shortage, throttling and a
+    // quota alike, so it is classified (classify-launch-failure), never retried blindly (issue 27).
     'arn:aws:states:::ecs:runTask.sync',
-    ['ECS.AmazonECSException', 'ECS.ServerException', 'ECS.SdkClientException', 'ECS.ThrottlingException'],
+    ['ECS.ServerException', 'ECS.SdkClientException', 'ECS.ThrottlingException'],
   ],
   [
     'arn:aws:states:::dynamodb:',
@@ -76,6 +78,17 @@ describe.each(MACHINES)('%s.asl.json', (machine) => {
       if (state.Type !== 'Task' || !errors) continue;
       const retried = (state.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
       expect(retried, name).toEqual(expect.arrayContaining(errors));
+    }
+  });
+
+  it('never retries a backtest launch failure blindly: ECS.AmazonECSException goes to ClassifyLaunchFailure', () => {
+    // The data-sync task still retries it twice (its collection task runs on-demand only).
+    for (const [name, state] of states.filter(([stateName]) => stateName === 'RunBacktest')) {
+      const retried = (state.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
+      expect(retried, name).not.toContain('ECS.AmazonECSException');
+      const router = definition.States.SpotCapacityLost as { Choices: { Next: string }[] } | undefined;
+      if (router) expect(JSON.stringify(router.Choices[0])).toContain('ECS.AmazonECSException');
+      if (router) expect(router.Choices[0]?.Next).toBe('ClassifyLaunchFailure');
     }
   });
 
