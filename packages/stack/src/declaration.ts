@@ -327,6 +327,14 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
     ],
   },
   {
+    key: 'classifyLaunchFailure',
+    package: 'classify-launch-failure',
+    description:
+      'Tells apart why RunTask could not start a backtest (no Spot capacity, throttling, a vCPU quota) from the reason AWS sent',
+    environment: {},
+    statements: [],
+  },
+  {
     key: 'pinTaskDefinition',
     package: 'pin-task-definition',
     description: 'Returns a strategy task definition revision that runs exactly the validated image digest',
