@@ -121,9 +121,15 @@ const park = async (
   tools.metrics.addMetadata('park_reason', reason);
 };
 
-/** The same run asked for twice has the same fingerprint, whatever the key order of its JSON. */
-const fingerprintOf = (request: BacktestRequest) =>
-  createHash('sha256').update(canonicalJson(request)).digest('hex');
+/**
+ * The same run asked for twice has the same fingerprint, whatever the key order of its JSON. The
+ * machine it runs on is part of it: the same body sent to the backtest and the simplified machine
+ * is two runs under one run_id, and the second is refused (issue 27).
+ */
+const fingerprintOf = (request: BacktestRequest, workflow: string) =>
+  createHash('sha256')
+    .update(canonicalJson({ ...request, workflow }))
+    .digest('hex');
 
 type Claim = { created: true } | { created: false; sameRequest: boolean; status: string };
 
@@ -275,7 +281,7 @@ const startRun = async (record: SQSRecord, env: Environment, tools: HandlerTools
   }
   const { workflow: requested, ...request } = parsed.data;
   const workflow = requested ?? env.DEFAULT_BACKTEST_WORKFLOW;
-  const fingerprint = fingerprintOf(request);
+  const fingerprint = fingerprintOf(request, workflow);
 
   const claim = await recordPending(request, fingerprint, workflow, record, env);
   if (!claim.created && !claim.sameRequest) {

@@ -155,6 +155,30 @@ describe('backtest-trigger', () => {
     });
   });
 
+  it('refuses a run_id already sent to the other backtest machine: one run, one machine', async () => {
+    // Prepare: the first message claims run-1 for the backtest machine; DynamoDB then holds it
+    let claimed: Record<string, unknown> | undefined;
+    dynamodbMock.on(PutItemCommand).callsFake(async (input) => {
+      if (claimed) throw conditionFailed(claimed);
+      claimed = input.Item;
+      return {};
+    });
+
+    // Act
+    await invoke(message('first', { ...request('run-1'), workflow: 'backtest' }));
+    const response = await invoke(
+      message('second', { ...request('run-1'), workflow: 'backtest-simplified' }),
+    );
+
+    // Assess: one execution, on the first machine; the second message parked as a conflict
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(sfnMock).toReceiveCommandTimes(StartExecutionCommand, 1);
+    expect(sfnMock).toReceiveCommandWith(StartExecutionCommand, { stateMachineArn: MACHINE, name: 'run-1' });
+    expect(sqsMock).toReceiveCommandWith(SendMessageCommand, {
+      MessageAttributes: expect.objectContaining({ reason: { DataType: 'String', StringValue: 'conflict' } }),
+    });
+  });
+
   it('closes the PENDING record and parks the message when StartExecution is refused for good', async () => {
     // Prepare
     sfnMock.on(StartExecutionCommand).rejects(awsError('AccessDeniedException', 400));
