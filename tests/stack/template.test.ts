@@ -763,7 +763,7 @@ describe('operations: the SQS trigger, execution metrics, alarms', () => {
         const dimensions = (alarm.Properties?.Dimensions ?? []) as { Value: { 'Fn::GetAtt': [string] } }[];
         return dimensions[0]?.Value['Fn::GetAtt'][0];
       });
-    expect(queues.sort()).toEqual(['BacktestRequestDLQ', 'WorkflowDeadLetterQueue']);
+    expect(queues.sort()).toEqual(['BacktestRequestDLQ', 'StatusChangeDeadLetterQueue', 'WorkflowDeadLetterQueue']);
     expect(watched.sort()).toEqual(queues.sort());
   });
 
@@ -805,4 +805,69 @@ describe('operations: the SQS trigger, execution metrics, alarms', () => {
       );
     },
   );
+});
+
+describe('no end is dropped (issue 27)', () => {
+  it('gives every asynchronous EventBridge target a retry policy and a dead-letter queue, and its function an on-failure destination', () => {
+    // Act
+    const rules = resourcesOfType('AWS::Events::Rule');
+
+    // Assess
+    expect(rules.length).toBeGreaterThan(0);
+    for (const [id, rule] of rules) {
+      for (const target of (rule.Properties?.Targets ?? []) as Record<string, unknown>[]) {
+        expect(target.RetryPolicy, id).toMatchObject({ MaximumRetryAttempts: expect.any(Number) });
+        expect(target.DeadLetterConfig, id).toEqual({ Arn: getAtt('StatusChangeDeadLetterQueue') });
+        const functionId = (target.Arn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+        const config = resourcesOfType('AWS::Lambda::EventInvokeConfig').find(
+          ([, c]) => JSON.stringify(c.Properties?.FunctionName) === JSON.stringify({ Ref: functionId }),
+        );
+        expect(config?.[1].Properties?.DestinationConfig, functionId).toEqual({
+          OnFailure: { Destination: getAtt('StatusChangeDeadLetterQueue') },
+        });
+      }
+    }
+  });
+
+  it('alarms on every dead-letter queue, to the alerts topic', () => {
+    // Act
+    const queues = resourcesOfType('AWS::SQS::Queue')
+      .map(([id]) => id)
+      .filter((id) => /DLQ|DeadLetter/i.test(id));
+    const alarmed = resourcesOfType('AWS::CloudWatch::Alarm').flatMap(([, alarm]) =>
+      ((alarm.Properties?.Dimensions ?? []) as { Value: { 'Fn::GetAtt'?: [string] } }[]).map(
+        (dimension) => dimension.Value['Fn::GetAtt']?.[0],
+      ),
+    );
+
+    // Assess
+    expect(queues).toEqual(
+      expect.arrayContaining(['StatusChangeDeadLetterQueue', 'WorkflowDeadLetterQueue']),
+    );
+    for (const queue of queues) expect(alarmed, queue).toContain(queue);
+  });
+
+  it("lets the sweep's ResultWriter get and put its objects (AWS: IAM policies for ResultWriter)", () => {
+    // Act
+    const statements = statementsOf('BacktestSweepStateMachineRole');
+    const writer = statements.find((s) => s.Sid === 'WriteTheMapRunResults');
+
+    // Assess
+    expect(asList(writer?.Action ?? [])).toEqual(
+      expect.arrayContaining([
+        's3:PutObject',
+        's3:GetObject',
+        's3:ListMultipartUploadParts',
+        's3:AbortMultipartUpload',
+      ]),
+    );
+  });
+
+  it("answers the API below API Gateway's 29 s integration timeout", () => {
+    const [, fn] =
+      resourcesOfType('AWS::Lambda::Function').find(
+        ([, f]) => f.Properties?.FunctionName === 'tradai-dev-start-workflow',
+      ) ?? [];
+    expect(Number(fn?.Properties?.Timeout)).toBeLessThan(29);
+  });
 });

@@ -210,7 +210,8 @@ export const MACHINES = [
       s3Objects('ReadTheSweepItems', 's3:GetObject', 'runsBucket', 'sweeps/*/items.json'),
       s3Objects(
         'WriteTheMapRunResults',
-        ['s3:PutObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+        // AWS's "IAM policies for ResultWriter": GetObject too, with PutObject and the multipart pair.
+        ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
         'runsBucket',
         'sweeps/*/results/*',
       ),
@@ -229,6 +230,15 @@ export const MACHINES = [
     ],
   },
 ] satisfies readonly MachineDeclaration[];
+
+/**
+ * An EventBridge target that drops nothing (issue 27): EventBridge retries delivery for a day, then
+ * sends the event to the status-change DLQ; Lambda's own failures go there too (onFailureQueue).
+ */
+const STATUS_CHANGE_DELIVERY = {
+  retryPolicy: { maximumEventAge: 86_400, maximumRetryAttempts: 185 },
+  deadLetterQueueArn: { 'Fn::GetAtt': ['StatusChangeDeadLetterQueue', 'Arn'] },
+};
 
 /** The EventBridge pattern of every machine's execution status changes (`statuses`: only those). */
 const statusChangesOfEveryMachine = (statuses?: string[]) => ({
@@ -607,6 +617,9 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
   {
     key: 'startWorkflow',
     package: 'start-workflow',
+    // Below API Gateway's 29 s integration timeout, so the caller gets this function's answer (a
+    // 503 to retry) rather than the gateway's 504; its SDK calls end within 3 x 7 s.
+    timeout: 25,
     description:
       'POST /workflows/data-sync, /deploy and /backtest-sweep - validates the body, starts the execution named after its id',
     environment: {
@@ -720,9 +733,10 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
     },
     events: [
       {
-        eventBridge: { pattern: statusChangesOfEveryMachine() },
+        eventBridge: { pattern: statusChangesOfEveryMachine(), ...STATUS_CHANGE_DELIVERY },
       },
     ],
+    onFailureQueue: 'StatusChangeDeadLetterQueue',
     statements: [allow('ClaimEachStatusEventOnce', 'dynamodb:PutItem', arnOf('ExecutionMetricEventsTable'))],
   },
   {
@@ -740,9 +754,13 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
     },
     events: [
       {
-        eventBridge: { pattern: statusChangesOfEveryMachine(['FAILED', 'TIMED_OUT', 'ABORTED']) },
+        eventBridge: {
+          pattern: statusChangesOfEveryMachine(['FAILED', 'TIMED_OUT', 'ABORTED']),
+          ...STATUS_CHANGE_DELIVERY,
+        },
       },
     ],
+    onFailureQueue: 'StatusChangeDeadLetterQueue',
     statements: [
       allow('CloseRunsThatEndedOutsideTheirMachine', 'dynamodb:UpdateItem', arnOf('WorkflowStateTable')),
       allow(

@@ -183,6 +183,16 @@ const functionRole = (fn: FunctionDeclaration) => ({
               },
             },
             ...fn.statements,
+            ...(fn.onFailureQueue
+              ? [
+                  {
+                    Sid: 'SendFailedEventsToTheirQueue',
+                    Effect: 'Allow',
+                    Action: 'sqs:SendMessage',
+                    Resource: { 'Fn::GetAtt': [fn.onFailureQueue, 'Arn'] },
+                  },
+                ]
+              : []),
             XRAY,
           ],
         },
@@ -259,6 +269,12 @@ export const functions = () =>
         environment: fn.environment,
         ...(fn.events ? { events: fn.events } : {}),
         ...(fn.vpc ? { vpc: fn.vpc } : {}),
+        ...(fn.onFailureQueue
+          ? {
+              maximumRetryAttempts: 2,
+              destinations: { onFailure: { type: 'sqs', arn: { 'Fn::GetAtt': [fn.onFailureQueue, 'Arn'] } } },
+            }
+          : {}),
       },
     ]),
   );

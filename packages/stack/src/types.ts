@@ -22,6 +22,11 @@ export interface FunctionDeclaration {
    * also gets AWS's AWSLambdaVPCAccessExecutionRole for the network interfaces Lambda creates.
    */
   vpc?: { securityGroupIds: string[]; subnetIds: string[] };
+  /**
+   * An asynchronous target (EventBridge): after Lambda's own retries, a failed event goes to this
+   * queue (logical id), as an on-failure destination, instead of being dropped.
+   */
+  onFailureQueue?: string;
   /** What the function may do beyond the baseline of writing its own logs and traces. */
   statements: Statement[];
 }
