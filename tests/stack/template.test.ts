@@ -763,7 +763,11 @@ describe('operations: the SQS trigger, execution metrics, alarms', () => {
         const dimensions = (alarm.Properties?.Dimensions ?? []) as { Value: { 'Fn::GetAtt': [string] } }[];
         return dimensions[0]?.Value['Fn::GetAtt'][0];
       });
-    expect(queues.sort()).toEqual(['BacktestRequestDLQ', 'StatusChangeDeadLetterQueue', 'WorkflowDeadLetterQueue']);
+    expect(queues.sort()).toEqual([
+      'BacktestRequestDLQ',
+      'StatusChangeDeadLetterQueue',
+      'WorkflowDeadLetterQueue',
+    ]);
     expect(watched.sort()).toEqual(queues.sort());
   });
 
