@@ -42,6 +42,8 @@ export interface LifecycleMetric {
  */
 export const lifecycleMetrics = (detail: StatusChange): LifecycleMetric[] => {
   if (detail.status === 'RUNNING') return [{ name: 'ExecutionStarted', unit: 'Count', value: 1 }];
+  // A redrive was asked for: counted, never classified as a failure (its end comes later).
+  if (detail.status === 'PENDING_REDRIVE') return [{ name: 'ExecutionRedriven', unit: 'Count', value: 1 }];
   const metrics: LifecycleMetric[] =
     detail.status === 'SUCCEEDED'
       ? [{ name: 'ExecutionSucceeded', unit: 'Count', value: 1 }]
@@ -122,7 +124,7 @@ export const { handler } = createWorkflowHandler({
 
     executionMetrics.addDimension('WorkflowType', workflowType);
     executionMetrics.addMetadata('execution_arn', detail.executionArn);
-    if (detail.status !== 'RUNNING' && detail.status !== 'SUCCEEDED') {
+    if (!['RUNNING', 'SUCCEEDED', 'PENDING_REDRIVE'].includes(detail.status)) {
       executionMetrics.addMetadata('execution_status', detail.status);
       executionMetrics.addMetadata('error_name', detail.error ?? '');
     }

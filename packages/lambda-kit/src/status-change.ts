@@ -1,7 +1,11 @@
 import * as z from 'zod/mini';
 import { WORKFLOWS, type Workflow } from './run-artifacts';
 
-const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+/**
+ * An execution's statuses in its EventBridge status-change event (Step Functions developer guide,
+ * "Step Functions events"): PENDING_REDRIVE is sent when a redrive is asked for, before RUNNING.
+ */
+const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'] as const;
 
 /**
  * EventBridge's "Step Functions Execution Status Change" event: what execution-metrics and the

@@ -272,7 +272,8 @@ export const { handler } = createWorkflowHandler({
     const workflow = workflowOfMachine(detail.stateMachineArn, env.STATE_MACHINE_PREFIX);
     if (!workflow)
       return { workflow: null, record: 'not-recorded', notified: false, reason: 'not our machine' };
-    if (detail.status === 'RUNNING' || detail.status === 'SUCCEEDED') {
+    // PENDING_REDRIVE: a redrive was asked for; the execution's own end will come after it.
+    if (detail.status === 'RUNNING' || detail.status === 'SUCCEEDED' || detail.status === 'PENDING_REDRIVE') {
       return {
         workflow,
         record: 'not-recorded',

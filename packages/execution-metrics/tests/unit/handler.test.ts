@@ -112,6 +112,19 @@ describe('execution-metrics', () => {
     expect(record.error_name).toBe(error ?? '');
   });
 
+  it('counts a PENDING_REDRIVE event as ExecutionRedriven, not as a failure, instead of refusing it', async () => {
+    // Prepare (before, the event failed the schema: Lambda retried it twice and dropped it)
+    const { invoke, emf } = await load();
+
+    // Act
+    const result = await invoke(event('PENDING_REDRIVE', 'tradai-dev-backtest', 1_736_070_120_000));
+
+    // Assess
+    expect(result.emitted).toBe(true);
+    const names = emf()[0]._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name);
+    expect(names).toEqual(['ExecutionRedriven']);
+  });
+
   it('counts the failure of a redriven execution again, once per redrive', async () => {
     // Prepare: DynamoDB remembers the claims
     const claimed = rememberClaims();

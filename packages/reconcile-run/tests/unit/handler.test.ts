@@ -107,6 +107,19 @@ describe('reconcile-run', () => {
     expect(lambdaMock).toReceiveCommandWith(InvokeCommand, { FunctionName: 'tradai-dev-notify-completion' });
   });
 
+  it('leaves a run alone on PENDING_REDRIVE: the redriven execution will end on its own', async () => {
+    // Prepare
+    const world = tables({ 'run-42': { status: { S: 'FAILED' }, execution_arn: { S: EXECUTION } } });
+
+    // Act
+    const result = await invoke(event('PENDING_REDRIVE'));
+
+    // Assess
+    expect(result).toMatchObject({ notified: false, reason: 'nothing to reconcile: PENDING_REDRIVE' });
+    expect(world.records['run-42']?.status?.S).toBe('FAILED');
+    expect(notices()).toEqual([]);
+  });
+
   describe("a deploy's lease on its service", () => {
     const DEPLOY_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:tradai-dev-deploy';
     const DEPLOY = 'arn:aws:states:eu-west-1:123456789012:execution:tradai-dev-deploy:deploy-7';
