@@ -867,6 +867,22 @@ describe('no end is dropped (issue 27)', () => {
     );
   });
 
+  it('lets a backtest machine stop only the tasks its own RunTask tagged, not any task of the cluster', () => {
+    for (const [role, workflow] of [
+      ['BacktestStateMachineRole', 'backtest'],
+      ['BacktestSimplifiedStateMachineRole', 'backtest-simplified'],
+      ['DataSyncStateMachineRole', 'data-sync'],
+    ] as const) {
+      const stop = statementsOf(role).find((s) => asList(s.Action).includes('ecs:StopTask'));
+      expect(stop?.Condition, role).toEqual({ StringEquals: { 'aws:ResourceTag/Workflow': [workflow] } });
+    }
+  });
+
+  it('admits backtest requests at a bounded rate: the queue event source has a MaximumConcurrency', () => {
+    const [, mapping] = resourcesOfType('AWS::Lambda::EventSourceMapping')[0] ?? [];
+    expect(mapping?.Properties?.ScalingConfig).toEqual({ MaximumConcurrency: 2 });
+  });
+
   it("answers the API below API Gateway's 29 s integration timeout", () => {
     const [, fn] =
       resourcesOfType('AWS::Lambda::Function').find(

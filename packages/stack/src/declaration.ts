@@ -693,6 +693,10 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
           batchSize: 10,
           maximumBatchingWindow: 5,
           functionResponseType: 'ReportBatchItemFailures',
+          // Admission control (issue 27): at most this many trigger invocations at once, so a burst
+          // of requests waits in the queue instead of becoming a burst of StartExecutions and
+          // RunTasks (RunTask on Fargate: 20 calls per second). Lambda's minimum is 2.
+          maximumConcurrency: '${self:custom.backtestTriggerConcurrency}',
         },
       },
     ],

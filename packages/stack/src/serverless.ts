@@ -87,14 +87,34 @@ const integrationStatements = (machine: MachineDeclaration): Statement[] => {
   );
   const tasksOnCluster = sub('ecs:${AWS::Region}:${AWS::AccountId}:task/${self:custom.ecsClusterName}/*');
   const rule = (name: string) => sub(`events:\${AWS::Region}:\${AWS::AccountId}:rule/${name}`);
+  // The Workflow tag each RunTask puts on its task: StopTask may stop only those (issue 27), not any
+  // task of the cluster (a trading bot's, another machine's).
+  const workflowTags = [
+    ...new Set(
+      runTasks.flatMap((task) =>
+        ((task.Parameters as { Tags?: { Key: string; Value?: string }[] } | undefined)?.Tags ?? [])
+          .filter((tag) => tag.Key === 'Workflow' && typeof tag.Value === 'string')
+          .map((tag) => tag.Value as string),
+      ),
+    ),
+  ];
   return [
     ...(runTasks.length > 0
       ? [
           {
-            Sid: 'FollowAndStopItsTasks',
+            Sid: 'FollowItsTasks',
             Effect: 'Allow' as const,
-            Action: ['ecs:DescribeTasks', 'ecs:StopTask'],
+            Action: 'ecs:DescribeTasks',
             Resource: tasksOnCluster,
+          },
+          {
+            Sid: 'StopOnlyTasksOfItsWorkflow',
+            Effect: 'Allow' as const,
+            Action: 'ecs:StopTask',
+            Resource: tasksOnCluster,
+            ...(workflowTags.length > 0
+              ? { Condition: { StringEquals: { 'aws:ResourceTag/Workflow': workflowTags } } }
+              : {}),
           },
         ]
       : []),
