@@ -874,7 +874,9 @@ describe('no end is dropped (issue 27)', () => {
       ['DataSyncStateMachineRole', 'data-sync'],
     ] as const) {
       const stop = statementsOf(role).find((s) => asList(s.Action).includes('ecs:StopTask'));
-      expect(stop?.Condition, role).toEqual({ StringEquals: { 'aws:ResourceTag/Workflow': [workflow] } });
+      expect((stop as { Condition?: unknown } | undefined)?.Condition, role).toEqual({
+        StringEquals: { 'aws:ResourceTag/Workflow': [workflow] },
+      });
     }
   });
 
