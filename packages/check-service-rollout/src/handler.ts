@@ -10,12 +10,14 @@ import {
   BotNotAnsweringError,
   ConfigurationError,
   createWorkflowHandler,
+  ecsClusterNameSchema,
   MAX_ROLLOUT_SECONDS,
   ROLLOUT_POLL_SECONDS,
   RolloutFailedError,
   RolloutInProgressError,
   RolloutTimedOutError,
   readEnvironment,
+  taskDefinitionArnSchema,
   toWorkflowError,
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
@@ -24,15 +26,11 @@ const ecs = new ECSClient(awsClientConfig);
 
 export const checkServiceRolloutInput = z.strictObject({
   service_name: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,255}$/, { error: 'must be an ECS service name' })),
-  task_definition_arn: z.string().check(
-    z.regex(/^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/, {
-      error: 'must be an ECS task definition revision ARN',
-    }),
-  ),
+  task_definition_arn: taskDefinitionArnSchema,
 });
 
 export const environment = z.object({
-  ECS_CLUSTER: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,255}$/, { error: 'must be an ECS cluster name' })),
+  ECS_CLUSTER: ecsClusterNameSchema,
   /** Fargate provisioning, image pull and container start of one task (per environment). */
   ROLLOUT_TASK_START_SECONDS: z._default(
     z.coerce.number().check(z.int(), z.minimum(30), z.maximum(900)),

@@ -130,6 +130,30 @@ export const callerArnSchema = z.string().check(
   }),
 );
 
+/** An ECS cluster name (a function's ECS_CLUSTER). */
+export const ecsClusterNameSchema = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9_-]{1,255}$/, { error: 'must be an ECS cluster name' }));
+
+/** One revision of an ECS task definition, by ARN. */
+export const taskDefinitionArnSchema = z.string().check(
+  z.regex(/^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/, {
+    error: 'must be an ECS task definition revision ARN',
+  }),
+);
+
+/** A trading service's name, as tradingServiceName makes it. */
+export const tradingServiceNameSchema = z
+  .string()
+  .check(z.regex(/^[a-z0-9-]{1,255}$/, { error: 'must be a trading service name' }));
+
+/** A Secrets Manager secret's ARN (the stage's bot API login). */
+export const secretArnSchema = z.string().check(
+  z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,256}$/, {
+    error: 'must be a Secrets Manager secret ARN',
+  }),
+);
+
 /** The ECS service a strategy runs as in one environment (created by the platform, updated by deploys). */
 export const tradingServiceName = (stage: string, environment: DeployEnvironment, strategyName: string) =>
   `tradai-${stage}-${environment}-${strategyName.toLowerCase()}`;

@@ -68,14 +68,18 @@ export {
   type DeployRequest,
   deployRequestSchema,
   type ExchangeCredentials,
+  ecsClusterNameSchema,
   exchangeAccountOf,
   exchangeCredentialsSchema,
   MAX_ROLLOUT_SECONDS,
   OPEN_TRADE_POLICIES,
   type OpenTradePolicy,
   ROLLOUT_POLL_SECONDS,
+  secretArnSchema,
   sweepPromotionSchema,
+  taskDefinitionArnSchema,
   tradingServiceName,
+  tradingServiceNameSchema,
 } from './deploy';
 export {
   classifyEcsLaunchFailure,

@@ -7,6 +7,7 @@ import {
   exchangeCredentialsSchema,
   imageDigestUriSchema,
   readEnvironment,
+  secretArnSchema,
   strategyNameSchema,
   strategyVersionSchema,
   ValidationError,
@@ -62,13 +63,7 @@ export const environment = z.object({
   TRADING_TASK_TEMPLATE: z.optional(familySchema('family')),
   TRADING_TASK_FAMILY_PREFIX: z.optional(familySchema('family prefix')),
   /** The stage's bot API login (Secrets Manager, JSON username/password/jwt_secret_key): trading only. */
-  BOT_API_SECRET_ARN: z.optional(
-    z.string().check(
-      z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,256}$/, {
-        error: 'must be a Secrets Manager secret ARN',
-      }),
-    ),
-  ),
+  BOT_API_SECRET_ARN: z.optional(secretArnSchema),
 });
 
 export interface PinnedRun extends PinnedTaskDefinition {

@@ -23,6 +23,7 @@ import {
   strategyNameSchema,
   strategyParameterFile,
   toWorkflowError,
+  tradingServiceNameSchema,
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
 
@@ -38,7 +39,7 @@ export const renderBotConfigInput = z.strictObject({
   deployment_id: runIdSchema,
   strategy_name: strategyNameSchema,
   environment: z.enum(DEPLOY_ENVIRONMENTS, { error: `must be one of ${DEPLOY_ENVIRONMENTS.join(', ')}` }),
-  service_name: z.string().check(z.regex(/^[a-z0-9-]{1,255}$/, { error: 'must be a trading service name' })),
+  service_name: tradingServiceNameSchema,
   dry_run_wallet: z.number().check(z.positive()),
   /** The image the version's tag resolves to now (validate-strategy). */
   image_uri: imageDigestUriSchema,

@@ -6,11 +6,15 @@ import {
   BotNotAnsweringError,
   ConfigurationError,
   createWorkflowHandler,
+  ecsClusterNameSchema,
   OPEN_TRADE_POLICIES,
   OpenTradesLostError,
   readEnvironment,
+  secretArnSchema,
   TradesOpenError,
+  taskDefinitionArnSchema,
   toWorkflowError,
+  tradingServiceNameSchema,
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
 import {
@@ -25,27 +29,18 @@ import {
 const ecs = new ECSClient(awsClientConfig);
 const secrets = new SecretsManagerClient(awsClientConfig);
 
-const serviceName = z
-  .string()
-  .check(z.regex(/^[a-z0-9-]{1,255}$/, { error: 'must be a trading service name' }));
-const taskDefinitionArn = z.string().check(
-  z.regex(/^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/, {
-    error: 'must be an ECS task definition revision ARN',
-  }),
-);
-
 export const snapshotOpenTradesInput = z.discriminatedUnion('phase', [
   /** Before the old task stops: what it holds, and the deploy's policy for it. */
   z.strictObject({
     phase: z.literal('before'),
-    service_name: serviceName,
+    service_name: tradingServiceNameSchema,
     policy: z.enum(OPEN_TRADE_POLICIES, { error: `must be one of ${OPEN_TRADE_POLICIES.join(', ')}` }),
   }),
   /** After the new task is healthy: it must know every trade the old one had open. */
   z.strictObject({
     phase: z.literal('after'),
-    service_name: serviceName,
-    task_definition_arn: taskDefinitionArn,
+    service_name: tradingServiceNameSchema,
+    task_definition_arn: taskDefinitionArnSchema,
     before: z.object({
       read: z.boolean(),
       trade_ids: z.array(z.number().check(z.int())).check(z.maxLength(10_000)),
@@ -54,12 +49,8 @@ export const snapshotOpenTradesInput = z.discriminatedUnion('phase', [
 ]);
 
 export const environment = z.object({
-  ECS_CLUSTER: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,255}$/, { error: 'must be an ECS cluster name' })),
-  BOT_API_SECRET_ARN: z.string().check(
-    z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,256}$/, {
-      error: 'must be a Secrets Manager secret ARN',
-    }),
-  ),
+  ECS_CLUSTER: ecsClusterNameSchema,
+  BOT_API_SECRET_ARN: secretArnSchema,
   /** One call to the bot's API; the function's own timeout is 30 s. */
   BOT_API_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.minimum(500), z.maximum(10_000)), 5_000),
 });

@@ -5,31 +5,26 @@ import {
   awsClientConfig,
   ConfigurationError,
   createWorkflowHandler,
+  ecsClusterNameSchema,
   LeaseLostError,
   readEnvironment,
   tableNameSchema,
+  taskDefinitionArnSchema,
   toWorkflowError,
+  tradingServiceNameSchema,
 } from '@tradai/lambda-kit';
 import * as z from 'zod/mini';
 
 const ecs = new ECSClient(awsClientConfig);
 const dynamodb = new DynamoDBClient(awsClientConfig);
 
-const taskDefinitionArn = z.string().check(
-  z.regex(/^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/, {
-    error: 'must be an ECS task definition revision ARN',
-  }),
-);
-
 export const updateBotServiceInput = z
   .strictObject({
     /** deploy: run `to` (the pinned revision); rollback: return from `from` (ours) to `to` (the previous). */
     action: z.enum(['deploy', 'rollback'], { error: 'must be deploy or rollback' }),
-    service_name: z
-      .string()
-      .check(z.regex(/^[a-z0-9-]{1,255}$/, { error: 'must be a trading service name' })),
-    from: z.optional(taskDefinitionArn),
-    to: taskDefinitionArn,
+    service_name: tradingServiceNameSchema,
+    from: z.optional(taskDefinitionArnSchema),
+    to: taskDefinitionArnSchema,
     /** The deploy's fencing token (validate-deployment), as its lease item must still hold it. */
     lease_token: z.string().check(z.regex(/^[0-9a-f-]{36}$/, { error: 'must be the lease token (a UUID)' })),
   })
@@ -41,7 +36,7 @@ export const updateBotServiceInput = z
   );
 
 export const environment = z.object({
-  ECS_CLUSTER: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,255}$/, { error: 'must be an ECS cluster name' })),
+  ECS_CLUSTER: ecsClusterNameSchema,
   DEPLOY_LEASES_TABLE: tableNameSchema,
 });
 
