@@ -105,6 +105,32 @@ const RUNS_BACKTEST_TASKS: Statement[] = [
   ]),
 ];
 
+/**
+ * A trading service's tasks, found by ListTasks and read by DescribeTasks, on the cluster only:
+ * their health (check-service-rollout) and private address (snapshot-open-trades). ListTasks names
+ * only container instances, which Fargate tasks have none of: its ecs:cluster condition scopes it.
+ */
+const READS_THE_CLUSTERS_TASKS: Statement[] = [
+  {
+    Sid: 'ListOnlyTheClustersTasks',
+    Effect: 'Allow',
+    Action: 'ecs:ListTasks',
+    Resource: '*',
+    Condition: {
+      ArnEquals: {
+        'ecs:cluster': {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/${self:custom.ecsClusterName}',
+        },
+      },
+    },
+  },
+  allow('DescribeOnlyTheClustersTasks', 'ecs:DescribeTasks', {
+    'Fn::Sub':
+      'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${self:custom.ecsClusterName}/*',
+  }),
+];
+
 /** Both backtest machines record the run and park unknown errors in the DLQ. */
 const RECORDS_AND_PARKS_RUNS: Statement[] = [
   allow('RecordWorkflowState', 'dynamodb:UpdateItem', arnOf('WorkflowStateTable')),
@@ -537,24 +563,7 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
       subnetIds: ['${self:custom.privateSubnet1}', '${self:custom.privateSubnet2}'],
     },
     statements: [
-      {
-        Sid: 'ListOnlyTheClustersTasks',
-        Effect: 'Allow',
-        Action: 'ecs:ListTasks',
-        Resource: '*',
-        Condition: {
-          ArnEquals: {
-            'ecs:cluster': {
-              'Fn::Sub':
-                'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/${self:custom.ecsClusterName}',
-            },
-          },
-        },
-      },
-      allow('DescribeOnlyTheClustersTasks', 'ecs:DescribeTasks', {
-        'Fn::Sub':
-          'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${self:custom.ecsClusterName}/*',
-      }),
+      ...READS_THE_CLUSTERS_TASKS,
       allow('ReadOnlyTheBotApiLogin', 'secretsmanager:GetSecretValue', '${self:custom.botApiSecretArn}*'),
     ],
   },
@@ -594,24 +603,7 @@ export const FUNCTIONS: readonly FunctionDeclaration[] = [
         'Fn::Sub':
           'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${self:custom.ecsClusterName}/tradai-${sls:stage}-*',
       }),
-      {
-        Sid: 'ListOnlyTheClustersTasks',
-        Effect: 'Allow',
-        Action: 'ecs:ListTasks',
-        Resource: '*',
-        Condition: {
-          ArnEquals: {
-            'ecs:cluster': {
-              'Fn::Sub':
-                'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/${self:custom.ecsClusterName}',
-            },
-          },
-        },
-      },
-      allow('ReadTheBotsHealthChecks', 'ecs:DescribeTasks', {
-        'Fn::Sub':
-          'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${self:custom.ecsClusterName}/*',
-      }),
+      ...READS_THE_CLUSTERS_TASKS,
     ],
   },
   {
