@@ -27,7 +27,7 @@ export const ECS_LAUNCH_FAILURES: readonly EcsLaunchFailure[] = [
       'Capacity is unavailable at this time. Please try again later or in a different availability zone',
     pattern: /capacity is unavailable at this time/i,
     source:
-      'Amazon ECS Developer Guide, "Amazon ECS API failure reasons" and "AWS Fargate capacity providers" (Fargate Spot: no Spot capacity)',
+      'AWS re:Post Knowledge Center (AWS official), "How do I troubleshoot an Amazon ECS RunTask API for a Fargate task that fails with a Capacity is unavailable error?" (https://repost.aws/knowledge-center/ecs-fargate-runtask-capacity): RunTask fails with this message, and Step Functions records ECS.AmazonECSException',
   },
   {
     kind: 'spot_capacity',
@@ -40,7 +40,8 @@ export const ECS_LAUNCH_FAILURES: readonly EcsLaunchFailure[] = [
     kind: 'quota',
     reason: "You've reached the limit on the number of vCPUs you can run concurrently",
     pattern: /reached the limit on the number of vcpus/i,
-    source: 'Amazon ECS Developer Guide, "AWS Fargate service quotas" (vCPU-based quotas; RunTask fails)',
+    source:
+      'Amazon ECS Developer Guide, "AWS Fargate service quotas" (vCPU-based quotas); the wording as ECS reports it ("was unable to place a task. Reason: You\'ve reached the limit on the number of vCPUs you can run concurrently")',
   },
   {
     kind: 'quota',

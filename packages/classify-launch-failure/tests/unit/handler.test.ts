@@ -24,16 +24,16 @@ describe('classify-launch-failure', () => {
 
     // Assess
     expect(result).toMatchObject({ kind: 'spot_capacity', quota: '', wait_seconds: 0 });
-    expect(result.source).toContain('Amazon ECS Developer Guide');
+    expect(result.source).toContain('repost.aws/knowledge-center/ecs-fargate-runtask-capacity');
   });
 
   it("reads RunTask's failures when the cause carries them as JSON", async () => {
     const cause = JSON.stringify({
-      Failures: [{ Arn: 'arn:x', Reason: 'No Container Instances were found in your capacity provider' }],
+      Failures: [{ Arn: 'arn:x', Reason: 'No Container Instances were found in your cluster.' }],
     });
     await expect(invoke({ error: failed(cause), capacity_provider: 'FARGATE_SPOT' })).resolves.toMatchObject({
       kind: 'spot_capacity',
-      reason: 'No Container Instances were found in your capacity provider',
+      reason: 'No Container Instances were found in your cluster.',
     });
   });
 
